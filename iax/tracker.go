@@ -1,0 +1,423 @@
+package iax
+
+import (
+	"container/list"
+	"net/netip"
+	"time"
+)
+
+// Direction says which side of the daemon a frame came from.
+type Direction uint8
+
+const (
+	// FromApp frames were sent by the local IAX2 application.
+	FromApp Direction = iota
+	// FromPeer frames arrived from the network.
+	FromPeer
+)
+
+func (d Direction) String() string {
+	if d == FromApp {
+		return "from-app"
+	}
+	return "from-peer"
+}
+
+// CallState is where a call is in its IAX2 life cycle, as seen on the wire.
+type CallState uint8
+
+const (
+	// CallOffered: a NEW was seen and nothing answered it yet.
+	CallOffered CallState = iota
+	// CallAuthenticating: the callee asked for authentication (AUTHREQ).
+	CallAuthenticating
+	// CallAccepted: the callee sent ACCEPT.
+	CallAccepted
+	// CallAnswered: the call is up (control ANSWER).
+	CallAnswered
+	// CallEnded: HANGUP or REJECT was seen; the call lingers so that the
+	// retransmissions and ACKs that follow still find it.
+	CallEnded
+)
+
+var callStateNames = [...]string{"offered", "authenticating", "accepted", "answered", "ended"}
+
+func (s CallState) String() string {
+	if int(s) < len(callStateNames) {
+		return callStateNames[s]
+	}
+	return "unknown"
+}
+
+// RemoveReason says why the tracker forgot a call.
+type RemoveReason uint8
+
+const (
+	// RemovedEnded: the call ended and its linger time passed.
+	RemovedEnded RemoveReason = iota
+	// RemovedIdle: no frame for the idle timeout.
+	RemovedIdle
+	// RemovedHalfOpenTimeout: a NEW was never accepted or rejected in time.
+	RemovedHalfOpenTimeout
+	// RemovedEvicted: the table was full and this was the oldest call.
+	RemovedEvicted
+	// RemovedReplaced: a new NEW reused the call number of an ended call.
+	RemovedReplaced
+)
+
+var removeReasonNames = [...]string{"ended", "idle", "half-open timeout", "evicted", "replaced"}
+
+func (r RemoveReason) String() string {
+	if int(r) < len(removeReasonNames) {
+		return removeReasonNames[r]
+	}
+	return "unknown"
+}
+
+// TrackerLimits bounds the tracker's memory and says when calls expire.
+// Zero fields take the defaults below.
+type TrackerLimits struct {
+	MaxCalls        int           // all tracked calls, half-open included
+	MaxHalfOpen     int           // calls with a NEW and no ACCEPT/REJECT yet
+	HalfOpenTimeout time.Duration // how long a NEW may wait for ACCEPT/REJECT
+	IdleTimeout     time.Duration // how long an accepted call may stay silent
+	Linger          time.Duration // how long an ended call is kept for late frames
+}
+
+// Default limits. A NEW normally gets its ACCEPT within seconds, even with
+// CALLTOKEN and AUTHREQ round trips; an IAX2 call in progress sends voice or
+// at least PING/LAGRQ every few seconds, so two minutes of silence means the
+// call is gone.
+const (
+	DefaultMaxCalls        = 65536
+	DefaultMaxHalfOpen     = 4096
+	DefaultHalfOpenTimeout = 60 * time.Second
+	DefaultIdleTimeout     = 2 * time.Minute
+	DefaultLinger          = 15 * time.Second
+)
+
+func (l TrackerLimits) withDefaults() TrackerLimits {
+	if l.MaxCalls <= 0 {
+		l.MaxCalls = DefaultMaxCalls
+	}
+	if l.MaxHalfOpen <= 0 {
+		l.MaxHalfOpen = DefaultMaxHalfOpen
+	}
+	if l.MaxHalfOpen > l.MaxCalls {
+		l.MaxHalfOpen = l.MaxCalls
+	}
+	if l.HalfOpenTimeout <= 0 {
+		l.HalfOpenTimeout = DefaultHalfOpenTimeout
+	}
+	if l.IdleTimeout <= 0 {
+		l.IdleTimeout = DefaultIdleTimeout
+	}
+	if l.Linger <= 0 {
+		l.Linger = DefaultLinger
+	}
+	return l
+}
+
+// Call is one IAX2 call between the local application and a peer. Data holds
+// whatever the tracker's user attaches to the call.
+type Call[T any] struct {
+	Peer       netip.AddrPort
+	LocalCall  uint16 // the application's call number; 0 until known
+	RemoteCall uint16 // the peer's call number; 0 until known
+	Outgoing   bool   // the local application sent the NEW
+	State      CallState
+	Started    time.Time
+	LastSeen   time.Time
+	Ended      time.Time
+
+	// The last full frame seen in each direction, so that frames the
+	// daemon makes up (a HANGUP on policy refusal) carry plausible sequence
+	// numbers and timestamps.
+	LastFromApp  FrameMark
+	LastFromPeer FrameMark
+
+	Data T
+
+	elem     *list.Element
+	halfOpen bool
+}
+
+// FrameMark is the sequence state carried by a full frame.
+type FrameMark struct {
+	Seen      bool
+	OSeq      uint8
+	ISeq      uint8
+	Timestamp uint32
+}
+
+type callKey struct {
+	peer netip.AddrPort
+	call uint16
+}
+
+// TrackerStats counts what the tracker did.
+type TrackerStats struct {
+	Calls            int    // calls tracked now
+	HalfOpen         int    // of which half-open
+	Created          uint64 // calls ever created
+	EvictedHalfOpen  uint64 // half-open calls evicted because MaxHalfOpen was reached
+	EvictedCalls     uint64 // calls evicted because MaxCalls was reached
+	ExpiredIdle      uint64
+	ExpiredHalfOpen  uint64
+	Ended            uint64
+	UntrackedFrames  uint64 // full frames that belong to no call (registration, POKE, unknown)
+}
+
+// Tracker follows IAX2 calls by peer address and call numbers, so that
+// frames in either direction, mini frames included (which carry only the
+// sender's call number), find their call. It keeps no goroutine and reads no
+// clock: time is passed in. It is not safe for concurrent use.
+type Tracker[T any] struct {
+	limits   TrackerLimits
+	byLocal  map[callKey]*Call[T]
+	byRemote map[callKey]*Call[T]
+	halfOpen *list.List // *Call[T], oldest first
+	open     *list.List // *Call[T], least recently seen first
+	stats    TrackerStats
+	// OnRemove, if set, is called for every call the tracker forgets.
+	OnRemove func(c *Call[T], why RemoveReason)
+}
+
+// NewTracker returns an empty tracker with the given limits.
+func NewTracker[T any](limits TrackerLimits) *Tracker[T] {
+	return &Tracker[T]{
+		limits:   limits.withDefaults(),
+		byLocal:  make(map[callKey]*Call[T]),
+		byRemote: make(map[callKey]*Call[T]),
+		halfOpen: list.New(),
+		open:     list.New(),
+	}
+}
+
+// Limits returns the limits in force, defaults filled in.
+func (t *Tracker[T]) Limits() TrackerLimits { return t.limits }
+
+// Stats returns the tracker's counters.
+func (t *Tracker[T]) Stats() TrackerStats {
+	s := t.stats
+	s.Calls = t.halfOpen.Len() + t.open.Len()
+	s.HalfOpen = t.halfOpen.Len()
+	return s
+}
+
+// Lookup finds the call of a frame by the frame's source call number: the
+// local call number for frames from the application, the remote one for
+// frames from the peer. It works for full, mini and video frames alike.
+func (t *Tracker[T]) Lookup(dir Direction, peer netip.AddrPort, srcCall uint16) *Call[T] {
+	if srcCall == 0 {
+		return nil
+	}
+	if dir == FromApp {
+		return t.byLocal[callKey{peer, srcCall}]
+	}
+	return t.byRemote[callKey{peer, srcCall}]
+}
+
+// LookupByDst finds a call by the frame's destination call number, which
+// is the receiver's own number: the remote call number for frames from the
+// application, the local one for frames from the peer.
+func (t *Tracker[T]) LookupByDst(dir Direction, peer netip.AddrPort, dstCall uint16) *Call[T] {
+	if dstCall == 0 {
+		return nil
+	}
+	if dir == FromApp {
+		return t.byRemote[callKey{peer, dstCall}]
+	}
+	return t.byLocal[callKey{peer, dstCall}]
+}
+
+// Touch marks the call as active now (for mini and video frames, which do
+// not go through Observe).
+func (t *Tracker[T]) Touch(c *Call[T], now time.Time) {
+	c.LastSeen = now
+	if !c.halfOpen && c.elem != nil {
+		t.open.MoveToBack(c.elem)
+	}
+}
+
+// Observe follows a full frame. It returns the frame's call, creating one
+// for a NEW, and created is true when the call is new (a retransmitted or
+// re-sent NEW returns the existing call). It returns nil for frames that
+// belong to no call: registrations, POKE, and frames of unknown calls.
+func (t *Tracker[T]) Observe(now time.Time, dir Direction, peer netip.AddrPort, f *FullFrame) (c *Call[T], created bool) {
+	sub, isIAX := f.IAXSubclass()
+	if isIAX && sub == IAXNew {
+		return t.observeNew(now, dir, peer, f)
+	}
+	c = t.Lookup(dir, peer, f.SrcCall)
+	if c == nil {
+		c = t.LookupByDst(dir, peer, f.DstCall)
+		if c == nil {
+			t.stats.UntrackedFrames++
+			return nil, false
+		}
+		t.learnCallNumber(c, dir, f.SrcCall)
+	}
+	t.mark(c, dir, f)
+	t.Touch(c, now)
+	switch {
+	case isIAX && sub == IAXAuthReq && c.State == CallOffered:
+		c.State = CallAuthenticating
+	case isIAX && sub == IAXAccept && c.State < CallAccepted:
+		c.State = CallAccepted
+		t.promote(c)
+	case f.Type == FrameControl && f.Subclass == uint8(ControlAnswer) && c.State < CallAnswered:
+		c.State = CallAnswered
+		t.promote(c)
+	case isIAX && (sub == IAXHangup || sub == IAXReject):
+		t.end(c, now)
+	}
+	return c, false
+}
+
+// observeNew finds or creates the call of a NEW frame.
+func (t *Tracker[T]) observeNew(now time.Time, dir Direction, peer netip.AddrPort, f *FullFrame) (*Call[T], bool) {
+	if f.SrcCall == 0 {
+		t.stats.UntrackedFrames++
+		return nil, false
+	}
+	if c := t.Lookup(dir, peer, f.SrcCall); c != nil {
+		if c.State != CallEnded {
+			// A retransmission, or the NEW re-sent with a CALLTOKEN.
+			t.mark(c, dir, f)
+			t.Touch(c, now)
+			return c, false
+		}
+		t.remove(c, RemovedReplaced)
+	}
+	for t.halfOpen.Len() >= t.limits.MaxHalfOpen {
+		t.stats.EvictedHalfOpen++
+		t.remove(t.halfOpen.Front().Value.(*Call[T]), RemovedEvicted)
+	}
+	for t.halfOpen.Len()+t.open.Len() >= t.limits.MaxCalls {
+		oldest := t.open.Front()
+		if oldest == nil {
+			oldest = t.halfOpen.Front()
+		}
+		t.stats.EvictedCalls++
+		t.remove(oldest.Value.(*Call[T]), RemovedEvicted)
+	}
+	c := &Call[T]{Peer: peer, Outgoing: dir == FromApp, State: CallOffered, Started: now, LastSeen: now, halfOpen: true}
+	if dir == FromApp {
+		c.LocalCall = f.SrcCall
+		t.byLocal[callKey{peer, f.SrcCall}] = c
+	} else {
+		c.RemoteCall = f.SrcCall
+		t.byRemote[callKey{peer, f.SrcCall}] = c
+	}
+	c.elem = t.halfOpen.PushBack(c)
+	t.mark(c, dir, f)
+	t.stats.Created++
+	return c, true
+}
+
+// learnCallNumber records the call number the other side chose, which
+// first appears as the source call of its first reply.
+func (t *Tracker[T]) learnCallNumber(c *Call[T], dir Direction, src uint16) {
+	if src == 0 {
+		return // e.g. a CALLTOKEN challenge, sent before a call number exists
+	}
+	if dir == FromApp && c.LocalCall == 0 {
+		c.LocalCall = src
+		t.byLocal[callKey{c.Peer, src}] = c
+	}
+	if dir == FromPeer && c.RemoteCall == 0 {
+		c.RemoteCall = src
+		t.byRemote[callKey{c.Peer, src}] = c
+	}
+}
+
+func (t *Tracker[T]) mark(c *Call[T], dir Direction, f *FullFrame) {
+	m := FrameMark{Seen: true, OSeq: f.OSeq, ISeq: f.ISeq, Timestamp: f.Timestamp}
+	if dir == FromApp {
+		c.LastFromApp = m
+	} else {
+		c.LastFromPeer = m
+	}
+}
+
+// promote moves an answered call from the half-open list to the open one.
+func (t *Tracker[T]) promote(c *Call[T]) {
+	if !c.halfOpen {
+		return
+	}
+	t.halfOpen.Remove(c.elem)
+	c.halfOpen = false
+	c.elem = t.open.PushBack(c)
+}
+
+func (t *Tracker[T]) end(c *Call[T], now time.Time) {
+	if c.State == CallEnded {
+		return
+	}
+	c.State = CallEnded
+	c.Ended = now
+	t.stats.Ended++
+	t.promote(c) // a rejected NEW no longer counts as half-open
+}
+
+// Expire forgets calls whose time is up: half-open calls past the half-open
+// timeout, silent calls past the idle timeout, ended calls past the linger.
+func (t *Tracker[T]) Expire(now time.Time) {
+	for e := t.halfOpen.Front(); e != nil; {
+		next := e.Next()
+		c := e.Value.(*Call[T])
+		if now.Sub(c.Started) >= t.limits.HalfOpenTimeout {
+			t.stats.ExpiredHalfOpen++
+			t.remove(c, RemovedHalfOpenTimeout)
+		}
+		e = next
+	}
+	for e := t.open.Front(); e != nil; {
+		next := e.Next()
+		c := e.Value.(*Call[T])
+		switch {
+		case c.State == CallEnded && now.Sub(c.Ended) >= t.limits.Linger:
+			t.remove(c, RemovedEnded)
+		case c.State != CallEnded && now.Sub(c.LastSeen) >= t.limits.IdleTimeout:
+			t.stats.ExpiredIdle++
+			t.remove(c, RemovedIdle)
+		}
+		e = next
+	}
+}
+
+// Range calls fn for every tracked call until fn returns false.
+func (t *Tracker[T]) Range(fn func(c *Call[T]) bool) {
+	for _, l := range []*list.List{t.halfOpen, t.open} {
+		for e := l.Front(); e != nil; e = e.Next() {
+			if !fn(e.Value.(*Call[T])) {
+				return
+			}
+		}
+	}
+}
+
+// Remove forgets a call at once.
+func (t *Tracker[T]) Remove(c *Call[T], why RemoveReason) { t.remove(c, why) }
+
+func (t *Tracker[T]) remove(c *Call[T], why RemoveReason) {
+	if c.elem == nil {
+		return
+	}
+	if c.halfOpen {
+		t.halfOpen.Remove(c.elem)
+	} else {
+		t.open.Remove(c.elem)
+	}
+	c.elem = nil
+	if c.LocalCall != 0 && t.byLocal[callKey{c.Peer, c.LocalCall}] == c {
+		delete(t.byLocal, callKey{c.Peer, c.LocalCall})
+	}
+	if c.RemoteCall != 0 && t.byRemote[callKey{c.Peer, c.RemoteCall}] == c {
+		delete(t.byRemote, callKey{c.Peer, c.RemoteCall})
+	}
+	if t.OnRemove != nil {
+		t.OnRemove(c, why)
+	}
+}
