@@ -157,15 +157,15 @@ type callKey struct {
 
 // TrackerStats counts what the tracker did.
 type TrackerStats struct {
-	Calls            int    // calls tracked now
-	HalfOpen         int    // of which half-open
-	Created          uint64 // calls ever created
-	EvictedHalfOpen  uint64 // half-open calls evicted because MaxHalfOpen was reached
-	EvictedCalls     uint64 // calls evicted because MaxCalls was reached
-	ExpiredIdle      uint64
-	ExpiredHalfOpen  uint64
-	Ended            uint64
-	UntrackedFrames  uint64 // full frames that belong to no call (registration, POKE, unknown)
+	Calls           int    // calls tracked now
+	HalfOpen        int    // of which half-open
+	Created         uint64 // calls ever created
+	EvictedHalfOpen uint64 // half-open calls evicted because MaxHalfOpen was reached
+	EvictedCalls    uint64 // calls evicted because MaxCalls was reached
+	ExpiredIdle     uint64
+	ExpiredHalfOpen uint64
+	Ended           uint64
+	UntrackedFrames uint64 // full frames that belong to no call (registration, POKE, unknown)
 }
 
 // Tracker follows IAX2 calls by peer address and call numbers, so that
