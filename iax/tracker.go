@@ -148,6 +148,10 @@ type FrameMark struct {
 	OSeq      uint8
 	ISeq      uint8
 	Timestamp uint32
+	// NextOSeq is the OSeq the sender's next counted frame will carry:
+	// OSeq+1, except after frames that do not advance the sequence (ACK,
+	// INVAL, VNAK, TXCNT, TXACC).
+	NextOSeq uint8
 }
 
 type callKey struct {
@@ -333,7 +337,13 @@ func (t *Tracker[T]) learnCallNumber(c *Call[T], dir Direction, src uint16) {
 }
 
 func (t *Tracker[T]) mark(c *Call[T], dir Direction, f *FullFrame) {
-	m := FrameMark{Seen: true, OSeq: f.OSeq, ISeq: f.ISeq, Timestamp: f.Timestamp}
+	m := FrameMark{Seen: true, OSeq: f.OSeq, ISeq: f.ISeq, Timestamp: f.Timestamp, NextOSeq: f.OSeq + 1}
+	if sub, ok := f.IAXSubclass(); ok {
+		switch sub {
+		case IAXAck, IAXInval, IAXVNAK, IAXTxCnt, IAXTxAcc:
+			m.NextOSeq = f.OSeq
+		}
+	}
 	if dir == FromApp {
 		c.LastFromApp = m
 	} else {
@@ -359,6 +369,43 @@ func (t *Tracker[T]) end(c *Call[T], now time.Time) {
 	c.Ended = now
 	t.stats.Ended++
 	t.promote(c) // a rejected NEW no longer counts as half-open
+}
+
+// End marks a call as ended now, as a HANGUP would (for calls the
+// tracker's user refuses itself).
+func (t *Tracker[T]) End(c *Call[T], now time.Time) { t.end(c, now) }
+
+// Adopt starts tracking a call first seen at its ACCEPT, whose NEW went by
+// unseen (the daemon started in between, or the half-open entry was
+// evicted). It returns nil if the frame's call numbers are not both set or
+// either is already tracked.
+func (t *Tracker[T]) Adopt(now time.Time, dir Direction, peer netip.AddrPort, f *FullFrame) *Call[T] {
+	if f.SrcCall == 0 || f.DstCall == 0 {
+		return nil
+	}
+	c := &Call[T]{Peer: peer, Outgoing: dir == FromPeer, State: CallAccepted, Started: now, LastSeen: now}
+	if dir == FromApp {
+		c.LocalCall, c.RemoteCall = f.SrcCall, f.DstCall
+	} else {
+		c.LocalCall, c.RemoteCall = f.DstCall, f.SrcCall
+	}
+	lk, rk := callKey{peer, c.LocalCall}, callKey{peer, c.RemoteCall}
+	if t.byLocal[lk] != nil || t.byRemote[rk] != nil {
+		return nil
+	}
+	for t.open.Len()+t.halfOpen.Len() >= t.limits.MaxCalls {
+		oldest := t.open.Front()
+		if oldest == nil {
+			oldest = t.halfOpen.Front()
+		}
+		t.stats.EvictedCalls++
+		t.remove(oldest.Value.(*Call[T]), RemovedEvicted)
+	}
+	t.byLocal[lk], t.byRemote[rk] = c, c
+	c.elem = t.open.PushBack(c)
+	t.mark(c, dir, f)
+	t.stats.Created++
+	return c
 }
 
 // Expire forgets calls whose time is up: half-open calls past the half-open

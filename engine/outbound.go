@@ -1,0 +1,275 @@
+package engine
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/iaxcrypt/iaxcrypt/crypt"
+	"github.com/iaxcrypt/iaxcrypt/iax"
+)
+
+// Outbound handles a datagram the local application sent to peer (the
+// address and port the application sent it to). out is scratch space for
+// the result and must not overlap frame; with a capacity of at least
+// len(frame)+MarkerOverhead the engine does not allocate.
+func (e *Engine) Outbound(now time.Time, peer netip.AddrPort, frame, out []byte) Result {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.cfg.Policy == PolicyOff {
+		e.stats.ClearPackets++
+		return forward(frame)
+	}
+	kind, err := iax.Classify(frame)
+	if err != nil {
+		return e.malformed(now, iax.FromApp, peer, frame)
+	}
+	switch kind {
+	case iax.KindFull:
+		return e.outboundFull(now, peer, frame, out)
+	case iax.KindMini, iax.KindVideo:
+		src, _ := iax.PeekSrcCall(frame)
+		c := e.calls.Lookup(iax.FromApp, peer, src)
+		if c == nil {
+			// Possibly a call that was encrypted before the daemon
+			// restarted: never send it in clear.
+			return e.drop(now, peer, nil, DropUnknownCall)
+		}
+		e.calls.Touch(c, now)
+		return e.sealOrPass(now, c, frame, out)
+	case iax.KindTrunk:
+		return e.outboundTrunk(now, peer, frame, out)
+	default:
+		// Other meta commands belong to no call.
+		e.stats.ClearPackets++
+		return forward(frame)
+	}
+}
+
+func (e *Engine) outboundFull(now time.Time, peer netip.AddrPort, frame, out []byte) Result {
+	f, err := iax.ParseFull(frame)
+	if err != nil {
+		return e.malformed(now, iax.FromApp, peer, frame)
+	}
+	sub, isIAX := f.IAXSubclass()
+	c, created := e.calls.Observe(now, iax.FromApp, peer, &f)
+	if c == nil && isIAX && sub == iax.IAXAccept {
+		c = e.adopt(now, iax.FromApp, peer, &f)
+	}
+	if c == nil {
+		if passesUntracked(&f) {
+			e.stats.ClearPackets++
+			return forward(frame)
+		}
+		return e.drop(now, peer, nil, DropUnknownCall)
+	}
+	if created {
+		c.Data = &callState{}
+	}
+	switch {
+	case isIAX && sub == iax.IAXNew:
+		return e.outboundNew(now, c, &f, frame, out, created)
+	case isIAX && sub == iax.IAXAccept && !c.Outgoing:
+		return e.outboundAccept(now, c, &f, frame, out)
+	}
+	r := e.sealOrPass(now, c, frame, out)
+	e.noteEnd(now, c)
+	return r
+}
+
+// outboundNew adds the offer marker to the application's NEW. A
+// retransmitted NEW, or one re-sent with a CALLTOKEN, gets the very same
+// marker: the handshake runs once per call.
+func (e *Engine) outboundNew(now time.Time, c *iax.Call[*callState], f *iax.FullFrame, frame, out []byte, created bool) Result {
+	s := c.Data
+	if created {
+		init, offer, err := crypt.NewInitiator(e.cfg.Identity, f.SrcCall, e.cfg.Ciphers, e.cfg.Rand)
+		if err != nil {
+			e.setStatus(now, c, StatusCleartext, "could not start the handshake", err)
+		} else {
+			s.initiator, s.offer = init, offer
+			e.setStatus(now, c, StatusNegotiating, "offer sent", nil)
+		}
+	}
+	s.tx++
+	if s.offer == nil {
+		e.stats.ClearPackets++
+		return forward(frame)
+	}
+	b, err := appendWithMarker(out[:0], f, s.offer)
+	if err != nil {
+		// The application's own IEs do not parse; leave its frame alone.
+		e.stats.ClearPackets++
+		return forward(frame)
+	}
+	return forward(b)
+}
+
+// outboundAccept answers the caller's offer when the local application
+// accepts an incoming call. This is the first Diffie-Hellman work the
+// callee does for the call.
+func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.FullFrame, frame, out []byte) Result {
+	s := c.Data
+	s.tx++
+	if s.answer != nil {
+		// A retransmitted ACCEPT: the same answer, in clear like the first.
+		if b, err := appendWithMarker(out[:0], f, s.answer); err == nil {
+			return forward(b)
+		}
+		return forward(frame)
+	}
+	if s.offer == nil {
+		if e.cfg.Policy == PolicyRequire {
+			return e.refuseAccept(now, c, f, out, "encryption required: the caller did not offer iaxcrypt")
+		}
+		e.stats.ClearPackets++
+		return forward(frame)
+	}
+	sess, answer, err := crypt.Respond(e.cfg.Identity, s.offer, c.RemoteCall, f.SrcCall, e.cfg.Ciphers, e.cfg.Rand)
+	s.offer = nil
+	if err != nil {
+		if e.cfg.Policy == PolicyRequire {
+			return e.refuseAccept(now, c, f, out, "encryption required: handshake failed")
+		}
+		e.setStatus(now, c, StatusCleartext, "handshake with the caller failed", err)
+		e.stats.ClearPackets++
+		return forward(frame)
+	}
+	b, err := appendWithMarker(out[:0], f, answer)
+	if err != nil {
+		e.setStatus(now, c, StatusCleartext, "the application's ACCEPT does not parse", err)
+		e.stats.ClearPackets++
+		return forward(frame)
+	}
+	s.session, s.answer = sess, answer
+	e.setStatus(now, c, StatusEncrypted, "", nil)
+	return forward(b)
+}
+
+// sealOrPass encrypts the frame if its call is encrypted.
+func (e *Engine) sealOrPass(now time.Time, c *iax.Call[*callState], frame, out []byte) Result {
+	s := c.Data
+	if s.session == nil {
+		s.tx++
+		e.stats.ClearPackets++
+		return forward(frame)
+	}
+	b, err := s.session.Sealer.Seal(out[:0], frame, c.LocalCall, c.RemoteCall)
+	if err != nil {
+		return e.drop(now, c.Peer, c, DropSealFailed)
+	}
+	s.tx++
+	e.stats.SealedPackets++
+	return forward(b)
+}
+
+// outboundTrunk splits a trunk frame: entries of encrypted calls leave as
+// encrypted mini frames of their own (injected), the others stay in the
+// trunk frame. A trunk frame carries several calls and no single key fits.
+func (e *Engine) outboundTrunk(now time.Time, peer netip.AddrPort, frame, out []byte) Result {
+	t, err := iax.ParseTrunk(frame)
+	if err != nil {
+		// Its entries cannot be told apart; some may be encrypted calls'.
+		return e.drop(now, peer, nil, DropMalformed)
+	}
+	if !e.trunkHasEncrypted(iax.FromApp, peer, &t, func(s *callState) bool { return s.encrypted() }) {
+		e.stats.ClearPackets++
+		return forward(frame)
+	}
+	var rest []byte
+	err = t.Range(func(en iax.TrunkEntry) bool {
+		c := e.calls.Lookup(iax.FromApp, peer, en.SrcCall)
+		if c == nil || !c.Data.encrypted() {
+			rest = iax.AppendTrunkEntry(rest, t.HasTimestamps(), en)
+			return true
+		}
+		ts := en.Timestamp
+		if !en.HasTimestamp {
+			ts = uint16(t.Timestamp)
+		}
+		mini := iax.MiniFrame{SrcCall: en.SrcCall, Timestamp: ts, Payload: en.Data}
+		sealed, err := c.Data.session.Sealer.Seal(nil, mini.AppendTo(nil), c.LocalCall, c.RemoteCall)
+		if err != nil {
+			e.drop(now, peer, c, DropSealFailed)
+			return true
+		}
+		e.calls.Touch(c, now)
+		c.Data.tx++
+		e.stats.SealedPackets++
+		e.inject(ToNetwork, peer, sealed)
+		return true
+	})
+	if err != nil {
+		return e.drop(now, peer, nil, DropMalformed)
+	}
+	if len(rest) == 0 {
+		return Result{Verdict: Drop, Reason: DropNone}
+	}
+	t.Entries = rest
+	return forward(t.AppendTo(out[:0]))
+}
+
+func (e *Engine) trunkHasEncrypted(dir iax.Direction, peer netip.AddrPort, t *iax.TrunkFrame, pred func(*callState) bool) bool {
+	found := false
+	_ = t.Range(func(en iax.TrunkEntry) bool {
+		if c := e.calls.Lookup(dir, peer, en.SrcCall); c != nil && pred(c.Data) {
+			found = true
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+// passesUntracked says whether a full frame of a call the engine does not
+// track may go in clear: IAX-level signalling that carries no call content
+// (registrations, POKE, keep-alives, acknowledgements, call set-up and
+// tear-down). Media, text, DTMF and control frames of an unknown call may
+// belong to a call that was encrypted before a daemon restart.
+func passesUntracked(f *iax.FullFrame) bool {
+	sub, ok := f.IAXSubclass()
+	if !ok {
+		return false
+	}
+	switch sub {
+	case iax.IAXAck, iax.IAXPing, iax.IAXPong, iax.IAXLagRq, iax.IAXLagRp, iax.IAXPoke,
+		iax.IAXInval, iax.IAXVNAK, iax.IAXRegReq, iax.IAXRegAuth, iax.IAXRegAck, iax.IAXRegRej,
+		iax.IAXRegRel, iax.IAXCallToken, iax.IAXUnsupport, iax.IAXHangup, iax.IAXReject,
+		iax.IAXAuthReq, iax.IAXAuthRep, iax.IAXFwDownl, iax.IAXFwData, iax.IAXProvision, iax.IAXMWI:
+		return true
+	}
+	return false
+}
+
+// adopt starts tracking a call seen first at its ACCEPT; it goes on in
+// clear since no offer was seen.
+func (e *Engine) adopt(now time.Time, dir iax.Direction, peer netip.AddrPort, f *iax.FullFrame) *iax.Call[*callState] {
+	c := e.calls.Adopt(now, dir, peer, f)
+	if c == nil {
+		return nil
+	}
+	c.Data = &callState{}
+	e.setStatus(now, c, StatusCleartext, "call first seen at its ACCEPT (daemon started mid-setup or table full)", nil)
+	return c
+}
+
+// malformed handles a frame that does not parse: dropped if it claims an
+// encrypted call, passed untouched otherwise (it is the application's or
+// the peer's business).
+func (e *Engine) malformed(now time.Time, dir iax.Direction, peer netip.AddrPort, frame []byte) Result {
+	if src, ok := iax.PeekSrcCall(frame); ok {
+		if c := e.calls.Lookup(dir, peer, src); c != nil && (c.Data.encrypted() || c.Data.peerSwitched) {
+			return e.drop(now, peer, c, DropMalformed)
+		}
+	}
+	e.stats.ClearPackets++
+	return forward(frame)
+}
+
+// noteEnd emits the ended event once, when HANGUP or REJECT went by.
+func (e *Engine) noteEnd(now time.Time, c *iax.Call[*callState]) {
+	if c.State == iax.CallEnded && !c.Data.endNoted {
+		c.Data.endNoted = true
+		e.emit(Event{Kind: EventEnded, Time: now, Peer: c.Peer, LocalCall: c.LocalCall,
+			RemoteCall: c.RemoteCall, Outgoing: c.Outgoing, Reason: "hangup"})
+	}
+}
