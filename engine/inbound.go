@@ -57,7 +57,11 @@ func (e *Engine) inboundEncrypted(now time.Time, peer netip.AddrPort, pkt, out [
 	}
 	c := e.calls.Lookup(iax.FromPeer, peer, h.SenderCall)
 	if c == nil {
-		return e.drop(now, peer, nil, DropUnknownEncrypted)
+		// Before the ACCEPT arrives the caller does not know the callee's
+		// call number yet; find the call by its own to count it right.
+		if c = e.calls.LookupByDst(iax.FromPeer, peer, h.ReceiverCall); c == nil || c.Data.session != nil {
+			return e.drop(now, peer, nil, DropUnknownEncrypted)
+		}
 	}
 	s := c.Data
 	if s.session == nil {
