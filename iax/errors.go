@@ -33,16 +33,16 @@ var (
 	ErrNotMeta = errors.New("iax: not a meta frame")
 )
 
-// IEError reports where an information element walk stopped. It unwraps to
-// ErrIELength.
+// IEError reports which information element could not be parsed (Err is
+// ErrIELength) or encoded (Err is ErrIETooLong), and where.
 type IEError struct {
-	Offset int  // offset of the IE's id byte in the payload
+	Offset int  // offset of the IE's id byte in the payload (or in dst)
 	ID     IEID // the IE's id byte
 	Err    error
 }
 
 func (e *IEError) Error() string {
-	return fmt.Sprintf("parse IE %s at offset %d: %v", e.ID, e.Offset, e.Err)
+	return fmt.Sprintf("IE %s at offset %d: %v", e.ID, e.Offset, e.Err)
 }
 
 func (e *IEError) Unwrap() error { return e.Err }
