@@ -1,0 +1,12 @@
+// Package tun owns the daemon's TUN device: it creates it (through
+// golang.zx2c4.com/wireguard/tun), brings it up, and finds or removes a device
+// left behind by a daemon that did not exit cleanly.
+//
+// The device carries no address. On Linux the application's IAX2 packets
+// reach it through policy rules installed by package route; the kernel gives
+// those packets the source address of the real outgoing interface, so the
+// daemon can write replies back into the TUN addressed to that interface.
+//
+// Package tun/tuntest holds a channel-backed fake of the same Device
+// interface for tests that must run without root.
+package tun
