@@ -155,14 +155,14 @@ func (e *Engine) Calls(now time.Time) []CallInfo {
 
 // Stats counts what the engine did.
 type Stats struct {
-	Calls           iax.TrackerStats
-	Encrypted       uint64 // handshakes completed
-	Cleartext       uint64 // calls that went on in clear
-	Failed          uint64 // calls refused or broken
-	SealedPackets   uint64
-	OpenedPackets   uint64
-	ClearPackets    uint64 // packets forwarded unchanged
-	Dropped         [numDropReasons]uint64
+	Calls         iax.TrackerStats
+	Encrypted     uint64 // handshakes completed
+	Cleartext     uint64 // calls that went on in clear
+	Failed        uint64 // calls refused or broken
+	SealedPackets uint64
+	OpenedPackets uint64
+	ClearPackets  uint64 // packets forwarded unchanged
+	Dropped       [numDropReasons]uint64
 }
 
 // Stats returns a copy of the engine's counters.

@@ -81,6 +81,11 @@ func (e *Engine) outboundFull(now time.Time, peer netip.AddrPort, frame, out []b
 // marker: the handshake runs once per call.
 func (e *Engine) outboundNew(now time.Time, c *iax.Call[*callState], f *iax.FullFrame, frame, out []byte, created bool) Result {
 	s := c.Data
+	if s.session != nil {
+		// A NEW after the switch (a very late retransmission): it is a
+		// frame of the encrypted call like any other.
+		return e.sealOrPass(now, c, frame, out)
+	}
 	if created {
 		init, offer, err := crypt.NewInitiator(e.cfg.Identity, f.SrcCall, e.cfg.Ciphers, e.cfg.Rand)
 		if err != nil {
