@@ -49,6 +49,7 @@ package route
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 )
 
 // Defaults for Config. The table and mark are written in hex to read as the
@@ -150,3 +151,5 @@ func checkPeer(addr netip.Addr) (netip.Addr, error) {
 	}
 	return addr, nil
 }
+
+func sortAddrs(a []netip.Addr) { slices.SortFunc(a, netip.Addr.Compare) }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"slices"
 	"sync"
 
 	"github.com/vishvananda/netlink"
@@ -44,7 +43,7 @@ type linuxRouter struct {
 	mu        sync.Mutex
 	up        bool
 	closed    bool
-	noIPv6    bool // the kernel has no IPv6: nothing to steer or stop
+	noIPv6    bool                         // the kernel has no IPv6: nothing to steer or stop
 	peers     map[netip.Addr]*netlink.Rule // rule is nil until installed
 	rules     []*netlink.Rule              // base rules, in install order
 	routes    []*netlink.Route             // table routes, in install order
@@ -391,11 +390,4 @@ func cleanupLinux(cfg Config, ops netlinkOps) ([]string, error) {
 	return removed, nil
 }
 
-func sortedPeers(m map[netip.Addr]*netlink.Rule) []netip.Addr {
-	out := make([]netip.Addr, 0, len(m))
-	for a := range m {
-		out = append(out, a)
-	}
-	slices.SortFunc(out, netip.Addr.Compare)
-	return out
-}
+func sortedPeers(m map[netip.Addr]*netlink.Rule) []netip.Addr { return sortedAddrs(m) }
