@@ -1,0 +1,49 @@
+package control
+
+// DefaultPath is where the daemon listens unless told otherwise.
+const DefaultPath = "/run/iaxcrypt/control.sock"
+
+// Operations a Request can ask for.
+const (
+	OpStatus   = "status"
+	OpRouteAdd = "route-add"
+	OpRouteDel = "route-del"
+)
+
+// Request is one line a client sends.
+type Request struct {
+	Op   string `json:"op"`
+	Peer string `json:"peer,omitempty"`
+}
+
+// Status is the response to a status request.
+type Status struct {
+	// Identity is this daemon's public key fingerprint.
+	Identity string       `json:"identity"`
+	Calls    []CallStatus `json:"calls"`
+}
+
+// CallStatus describes one call the daemon follows.
+type CallStatus struct {
+	// Peer is the remote IAX2 address, IP:PORT.
+	Peer       string `json:"peer"`
+	LocalCall  uint16 `json:"local_call"`
+	RemoteCall uint16 `json:"remote_call"`
+	// State is negotiating, encrypted, cleartext, failed or ended.
+	State string `json:"state"`
+	// Cipher, SAS and PeerIdentity are empty unless the call is encrypted.
+	Cipher       string `json:"cipher"`
+	SAS          string `json:"sas"`
+	PeerIdentity string `json:"peer_identity"`
+	TxPackets    uint64 `json:"tx_packets"`
+	RxPackets    uint64 `json:"rx_packets"`
+	Dropped      uint64 `json:"dropped"`
+}
+
+// errorResponse is what a failed request gets.
+type errorResponse struct {
+	Error string `json:"error"`
+}
+
+// okResponse is what a successful route request gets.
+type okResponse struct{}
