@@ -8,9 +8,9 @@
 #
 #   fax-call.pcap     A faxes a one-page TIFF G3 to B with efax; the script
 #                     fails unless B's efax reports the page with 0 errors.
+#   busy-reject.pcap  A calls B while B's modem is off-hook (ATH1); B's
+#                     iaxmodem rejects the call ("Busy").
 #   short-call.pcap   A calls B, B answers, A hangs up about 2 s after connect.
-#   busy-reject.pcap  A calls B during iaxmodem's 5 s post-hangup busy-out;
-#                     B rejects the call (efax reports a failed dial).
 #
 # Everything it creates (namespaces, processes, temp files) is removed on exit.
 # Run as root: scripts/capture-iaxmodem.sh [output-dir]
@@ -73,7 +73,7 @@ wait_for() {
 	local what=$1 secs=$2
 	shift 2
 	local deadline=$((SECONDS + secs))
-	until "$@"; do
+	until "$@" 2>/dev/null; do
 		if ((SECONDS >= deadline)); then
 			echo "timed out after ${secs}s waiting for $what" >&2
 			return 1
@@ -156,7 +156,7 @@ hangups() { grep -c "Hanging Up\|Remote hangup" "$1" || true; }
 more_hangups() { (($(hangups "$1") > $2)); }
 
 start_receiver() { # log-name
-	ip netns exec "$ns_b" timeout 120 "${rt[@]}" efax -d "$work/ttyB" -o1 -jS0=1 -w \
+	ip netns exec "$ns_b" timeout 120 "${rt[@]}" efax -d "$work/ttyB" -o1 -jS0=1 -w -kH0 -kS0=0 \
 		-r "$work/recv" -v ewinr >"$work/$1.log" 2>&1 &
 	rx_pid=$!
 	pids+=("$rx_pid")
@@ -189,7 +189,28 @@ if ! grep -Eq "received [0-9]+ lines, 0 errors" "$work/efax-rx.log" ||
 fi
 grep -E "received [0-9]+ lines" "$work/efax-rx.log"
 
-# 2. A short answered call: A hangs up about 2 s after connect.
+# 2. A call rejected by B: "ATH1" takes B's modem off-hook (busy-out), and
+# iaxmodem rejects incoming calls while it is not on-hook.
+wait_idle
+echo "capturing busy-reject.pcap"
+printf 'ATH1\r' >"$work/ttyB"
+wait_for "B off-hook" 10 grep -q "Taking receiver off-hook" "$work/iaxmodem-B.log"
+start_capture "$work/busy-reject.pcap"
+rc=0
+ip netns exec "$ns_a" timeout 30 "${rt[@]}" efax -d "$work/ttyA" -o1 -v ewinr -t 100 "$page" \
+	>"$work/efax-tx-busy.log" 2>&1 || rc=$?
+sleep 1
+stop_capture
+# iaxmodem turns the REJECT into a failed dial: efax exits 2 ("dial command
+# failed"), so the proof of the rejection is iaxmodem's own log.
+if [[ $rc -eq 0 ]] || ! grep -q "Rejected call" "$work/iaxmodem-A.log"; then
+	echo "expected B to reject the call while off-hook (efax exit $rc)" >&2
+	exit 1
+fi
+printf 'ATH0\r' >"$work/ttyB"
+mark_hangup
+
+# 3. A short answered call: A hangs up about 2 s after connect.
 wait_idle
 echo "capturing short-call.pcap"
 start_capture "$work/short-call.pcap"
@@ -201,30 +222,15 @@ tx_pid=$!
 pids+=("$tx_pid")
 wait_for "connect" 30 grep -q "connected" "$work/efax-tx-short.log"
 sleep 2
+# efax hangs up (ATH) on SIGTERM, after a few seconds of resetting the modem.
 kill -TERM "$tx_pid"
+wait_for "hangup at B" 30 more_hangups "$work/iaxmodem-B.log" "$before"
+sleep 1
+stop_capture
 wait "$tx_pid" || true
-wait_for "hangup at B" 15 more_hangups "$work/iaxmodem-B.log" "$before"
 wait "$rx_pid" || true
-mark_hangup
-sleep 1
-stop_capture
-
-# 3. A call rejected during B's busy-out period (B hung up just now).
-echo "capturing busy-reject.pcap"
-start_capture "$work/busy-reject.pcap"
-rc=0
-ip netns exec "$ns_a" timeout 30 "${rt[@]}" efax -d "$work/ttyA" -o1 -v ewinr -t 100 "$page" \
-	>"$work/efax-tx-busy.log" 2>&1 || rc=$?
-sleep 1
-stop_capture
-# iaxmodem turns the REJECT into a failed dial: efax exits 2 ("dial command
-# failed"), so the proof of the rejection is iaxmodem's own log.
-if [[ $rc -eq 0 ]] || ! grep -q "Rejected call" "$work/iaxmodem-A.log"; then
-	echo "expected B to reject the call during its busy-out (efax exit $rc)" >&2
-	exit 1
-fi
 
 for f in fax-call short-call busy-reject; do
-	cp "$work/$f.pcap" "$out/$f.pcap"
+	install -m 0644 "$work/$f.pcap" "$out/$f.pcap"
 	echo "$out/$f.pcap: $(stat -c %s "$out/$f.pcap") bytes"
 done
