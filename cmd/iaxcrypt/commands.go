@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/iaxcrypt/iaxcrypt/control"
+	"github.com/iaxcrypt/iaxcrypt/keystore"
+	"github.com/iaxcrypt/iaxcrypt/route"
+)
+
+// cmdStatus implements "iaxcrypt status [--json] [--control PATH]".
+func cmdStatus(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("status", stderr)
+	asJSON := fs.Bool("json", false, "print the daemon's status object as JSON")
+	path := fs.String("control", control.DefaultPath, "path of the control socket")
+	if err := fs.Parse(args); err != nil {
+		return usageExit(stderr, usagef("%w", err))
+	}
+	if fs.NArg() > 0 {
+		return usageExit(stderr, usagef("status takes no arguments, got %q", fs.Arg(0)))
+	}
+	st, err := control.Client{Path: *path}.Status(context.Background())
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(st); err != nil {
+			return fail(stderr, err)
+		}
+		return exitOK
+	}
+	printStatus(stdout, st)
+	return exitOK
+}
+
+// printStatus writes the status as a table, one line per call.
+func printStatus(w io.Writer, st control.Status) {
+	fmt.Fprintf(w, "identity %s\n", st.Identity)
+	if len(st.Calls) == 0 {
+		fmt.Fprintln(w, "no calls")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "PEER\tCALLS\tSTATE\tCIPHER\tSAS\tPEER-ID\tTX\tRX\tDROPPED")
+	for _, c := range st.Calls {
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\n",
+			c.Peer, c.LocalCall, c.RemoteCall, c.State, dash(c.Cipher), dash(c.SAS),
+			dash(shortID(c.PeerIdentity)), c.TxPackets, c.RxPackets, c.Dropped)
+	}
+	tw.Flush()
+}
+
+// shortID keeps the start of a fingerprint, enough to recognise it.
+func shortID(fp string) string {
+	const n = 16
+	if len(fp) <= n {
+		return fp
+	}
+	return fp[:n] + "…"
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// cmdRoute implements "iaxcrypt route add|del PEER [--control PATH]".
+func cmdRoute(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("route", stderr)
+	path := fs.String("control", control.DefaultPath, "path of the control socket")
+	if err := fs.Parse(args); err != nil {
+		return usageExit(stderr, usagef("%w", err))
+	}
+	if fs.NArg() != 2 || (fs.Arg(0) != "add" && fs.Arg(0) != "del") {
+		return usageExit(stderr, usagef("usage: iaxcrypt route add|del PEER [--control PATH]"))
+	}
+	peer, err := netip.ParseAddr(fs.Arg(1))
+	if err != nil {
+		return usageExit(stderr, usagef("%q is not an IP address: give the peer host's IPv4 or IPv6 address", fs.Arg(1)))
+	}
+	c := control.Client{Path: *path}
+	if fs.Arg(0) == "add" {
+		err = c.RouteAdd(context.Background(), peer)
+	} else {
+		err = c.RouteDel(context.Background(), peer)
+	}
+	if err != nil {
+		return fail(stderr, err)
+	}
+	return exitOK
+}
+
+// cmdDown implements "iaxcrypt down [--tun NAME] [--app-port N]": it removes
+// routing and devices a previous run left behind.
+func cmdDown(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("down", stderr)
+	tunName := fs.String("tun", defaultTUN(), "name of the TUN device the daemon used")
+	appPort := fs.Uint16("app-port", route.DefaultAppPort, "UDP port of the local IAX2 application")
+	if err := fs.Parse(args); err != nil {
+		return usageExit(stderr, usagef("%w", err))
+	}
+	if fs.NArg() > 0 {
+		return usageExit(stderr, usagef("down takes no arguments, got %q", fs.Arg(0)))
+	}
+	if err := requireRoot(); err != nil {
+		return fail(stderr, err)
+	}
+	removed, err := route.Cleanup(route.Config{TunName: *tunName, AppPort: *appPort})
+	for _, r := range removed {
+		fmt.Fprintln(stdout, "removed", r)
+	}
+	if err != nil {
+		return fail(stderr, fmt.Errorf("remove routing of tun %s, app port %d: %w", *tunName, *appPort, err))
+	}
+	if len(removed) == 0 {
+		fmt.Fprintln(stdout, "nothing to remove")
+	}
+	return exitOK
+}
+
+// cmdIdentity implements "iaxcrypt identity [--state-dir DIR]".
+func cmdIdentity(args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("identity", stderr)
+	dir := fs.String("state-dir", defaultStateDir, "directory of the identity key")
+	if err := fs.Parse(args); err != nil {
+		return usageExit(stderr, usagef("%w", err))
+	}
+	if fs.NArg() > 0 {
+		return usageExit(stderr, usagef("identity takes no arguments, got %q", fs.Arg(0)))
+	}
+	id, created, err := keystore.LoadOrCreate(*dir)
+	if err != nil {
+		return fail(stderr, err)
+	}
+	if created {
+		fmt.Fprintln(stderr, "created a new identity in", strconv.Quote(keystore.Path(*dir)))
+	}
+	fmt.Fprintln(stdout, id.Public().Fingerprint())
+	return exitOK
+}

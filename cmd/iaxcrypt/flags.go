@@ -1,0 +1,151 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"runtime"
+	"strconv"
+
+	"github.com/spf13/pflag"
+
+	"github.com/iaxcrypt/iaxcrypt/control"
+	"github.com/iaxcrypt/iaxcrypt/engine"
+	"github.com/iaxcrypt/iaxcrypt/route"
+)
+
+// Defaults of the command line.
+const (
+	defaultListen   = ":4570"
+	defaultStateDir = "/var/lib/iaxcrypt"
+	defaultPolicy   = "opportunistic"
+)
+
+// usageError is a command-line mistake: exit code 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usagef makes a usageError; %w works as in fmt.Errorf.
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+// defaultTUN is the TUN name: macOS only allows utunN, and "utun" lets
+// the system pick N.
+func defaultTUN() string {
+	if runtime.GOOS == "darwin" {
+		return "utun"
+	}
+	return "iax0"
+}
+
+// upOptions is the parsed command line of "iaxcrypt up".
+type upOptions struct {
+	tun      string
+	appPort  uint16
+	listen   string
+	peers    []netip.Addr
+	policy   engine.Policy
+	stateDir string
+	control  string
+	logLevel slog.Level
+}
+
+// newFlagSet makes a flag set that reports errors instead of exiting.
+func newFlagSet(name string, stderr io.Writer) *pflag.FlagSet {
+	fs := pflag.NewFlagSet("iaxcrypt "+name, pflag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.SortFlags = false
+	return fs
+}
+
+// parseUp parses and checks the flags of "iaxcrypt up".
+func parseUp(args []string, stderr io.Writer) (upOptions, error) {
+	fs := newFlagSet("up", stderr)
+	var (
+		o      upOptions
+		peers  []string
+		policy string
+		level  string
+	)
+	fs.StringVar(&o.tun, "tun", defaultTUN(), "name of the TUN device to create")
+	fs.Uint16Var(&o.appPort, "app-port", route.DefaultAppPort, "UDP port of the local IAX2 application")
+	fs.StringVar(&o.listen, "listen", defaultListen, "address of the daemon's own UDP socket")
+	fs.StringArrayVar(&peers, "peer", nil, "peer IP address to route through the daemon (repeatable)")
+	fs.StringVar(&policy, "policy", defaultPolicy, "opportunistic, require or off")
+	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir, "directory of the identity key")
+	fs.StringVar(&o.control, "control", control.DefaultPath, "path of the control socket")
+	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return o, usagef("%w", err)
+	}
+	if fs.NArg() > 0 {
+		return o, usagef("unexpected argument %q (peers go in --peer)", fs.Arg(0))
+	}
+	if o.tun == "" {
+		return o, usagef("--tun is empty: give a device name such as %s", defaultTUN())
+	}
+	if o.appPort == 0 {
+		return o, usagef("--app-port 0: give the IAX2 application's UDP port (usually 4569)")
+	}
+	port, err := listenPort(o.listen)
+	if err != nil {
+		return o, usagef("--listen %q: %w", o.listen, err)
+	}
+	if port == o.appPort {
+		return o, usagef("--listen port %d is the application's port (--app-port): the daemon needs a port of its own, e.g. --listen :4570", port)
+	}
+	for _, p := range peers {
+		a, err := netip.ParseAddr(p)
+		if err != nil {
+			return o, usagef("--peer %q is not an IP address: give the peer host's IPv4 or IPv6 address", p)
+		}
+		o.peers = append(o.peers, a.Unmap())
+	}
+	if o.policy, err = engine.ParsePolicy(policy); err != nil {
+		return o, usagef("--policy: %w", err)
+	}
+	if err := o.logLevel.UnmarshalText([]byte(level)); err != nil {
+		return o, usagef("--log-level %q: use debug, info, warn or error", level)
+	}
+	return o, nil
+}
+
+// listenPort checks a --listen address (":4570", "0.0.0.0:4570",
+// "[::]:4570") and returns its port, which must not be 0: the peer's daemon
+// must know where to answer.
+func listenPort(addr string) (uint16, error) {
+	host, ps, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0, fmt.Errorf("want HOST:PORT or :PORT (%w)", err)
+	}
+	if host != "" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return 0, fmt.Errorf("host %q is not an IP address", host)
+		}
+	}
+	p, err := strconv.ParseUint(ps, 10, 16)
+	if err != nil || p == 0 {
+		return 0, fmt.Errorf("port %q must be a number from 1 to 65535", ps)
+	}
+	return uint16(p), nil
+}
+
+// usageExit prints a usage error with the command's flags and returns 2;
+// help requested explicitly returns 0.
+func usageExit(stderr io.Writer, err error) int {
+	if errors.Is(err, pflag.ErrHelp) {
+		return exitOK
+	}
+	var ue *usageError
+	if !errors.As(err, &ue) {
+		return fail(stderr, err)
+	}
+	fmt.Fprintln(stderr, "iaxcrypt:", err)
+	return exitUsage
+}

@@ -1,0 +1,73 @@
+// Command iaxcrypt runs the opportunistic IAX2 encryption daemon and talks
+// to it. This package holds flags and wiring only; the work is done by the
+// packages it wires together.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+const usage = `usage: iaxcrypt <command> [flags]
+
+commands:
+  up        run the daemon in the foreground until SIGINT or SIGTERM
+  status    show the calls the daemon follows (--json for machine output)
+  route     add|del PEER: route the application's traffic to PEER through the daemon
+  down      remove routing left by a daemon that did not exit cleanly
+  identity  print this host's identity fingerprint (creates the key if needed)
+  version   print the version
+
+Run "iaxcrypt <command> --help" for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run executes one command line and returns the process exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "up":
+		return cmdUp(rest, stdout, stderr)
+	case "status":
+		return cmdStatus(rest, stdout, stderr)
+	case "route":
+		return cmdRoute(rest, stdout, stderr)
+	case "down":
+		return cmdDown(rest, stdout, stderr)
+	case "identity":
+		return cmdIdentity(rest, stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "iaxcrypt", version)
+		return exitOK
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "iaxcrypt: unknown command %q\n\n%s", cmd, usage)
+		return exitUsage
+	}
+}
+
+// fail prints an error the way every command does and returns exitError.
+func fail(stderr io.Writer, err error) int {
+	fmt.Fprintln(stderr, "iaxcrypt:", err)
+	return exitError
+}
