@@ -12,9 +12,12 @@ import (
 	"github.com/flynn/noise"
 )
 
-// noiseSuite gives the protocol name Noise_IX_25519_ChaChaPoly_BLAKE2s. The
+// noiseSuite gives the protocol name Noise_IX_25519_ChaChaPoly_BLAKE2s, with
+// a DH that caches this handshake's private keys (see dh25519). The
 // handshake's own cipher is fixed; the negotiated cipher is for transport only.
-var noiseSuite = noise.NewCipherSuite(noise.DH25519, noise.CipherChaChaPoly, noise.HashBLAKE2s)
+func noiseSuite(id Identity) noise.CipherSuite {
+	return noise.NewCipherSuite(newDH(id.key), noise.CipherChaChaPoly, noise.HashBLAKE2s)
+}
 
 const prologueLabel = "iaxcrypt/1"
 
@@ -28,7 +31,7 @@ func prologue(callerCall uint16) []byte {
 
 func newHandshake(id Identity, initiator bool, callerCall uint16, rng io.Reader) (*noise.HandshakeState, error) {
 	hs, err := noise.NewHandshakeState(noise.Config{
-		CipherSuite:   noiseSuite,
+		CipherSuite:   noiseSuite(id),
 		Random:        rng,
 		Pattern:       noise.HandshakeIX,
 		Initiator:     initiator,

@@ -1,12 +1,12 @@
 package crypt
 
 import (
+	"crypto/ecdh"
 	"encoding/base64"
 	"fmt"
 	"io"
 
 	"github.com/flynn/noise"
-	"golang.org/x/crypto/curve25519"
 )
 
 // PublicKey is an X25519 public key, the long-term identity of a daemon.
@@ -40,6 +40,7 @@ func ParsePublicKey(s string) (PublicKey, error) {
 type Identity struct {
 	priv [32]byte
 	pub  PublicKey
+	key  *ecdh.PrivateKey // immutable; shared by copies of the Identity
 }
 
 // GenerateIdentity makes a new identity from 32 bytes of rng (use
@@ -59,12 +60,13 @@ func IdentityFromPrivate(priv []byte) (Identity, error) {
 	if len(priv) != len(id.priv) {
 		return Identity{}, fmt.Errorf("identity private key is %d bytes, want 32: %w", len(priv), ErrTooShort)
 	}
-	pub, err := curve25519.X25519(priv, curve25519.Basepoint)
+	k, err := ecdh.X25519().NewPrivateKey(priv)
 	if err != nil {
-		return Identity{}, fmt.Errorf("identity public key: %w", err)
+		return Identity{}, fmt.Errorf("identity key: %w", err)
 	}
+	id.key = k
 	copy(id.priv[:], priv)
-	copy(id.pub[:], pub)
+	copy(id.pub[:], k.PublicKey().Bytes())
 	return id, nil
 }
 
@@ -77,7 +79,7 @@ func (id Identity) Private() []byte {
 	return p[:]
 }
 
-func (id Identity) valid() bool { return id.pub != PublicKey{} }
+func (id Identity) valid() bool { return id.key != nil }
 
 func (id Identity) dhKey() noise.DHKey {
 	return noise.DHKey{Private: id.Private(), Public: append([]byte(nil), id.pub[:]...)}
