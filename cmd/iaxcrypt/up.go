@@ -91,7 +91,7 @@ func up(ctx context.Context, o upOptions, log *slog.Logger) (err error) {
 
 	uc, err := platform.ListenUDP(o.listen, platform.SocketOptions{FwMark: rcfg.FwMark})
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w (is another daemon using the port? choose another with --listen)", o.listen, err)
+		return err // says which port and what to do
 	}
 	conn, err := device.NewUDPConn(uc)
 	if err != nil {
