@@ -1,0 +1,20 @@
+package platform
+
+import (
+	"fmt"
+	"os"
+)
+
+// RequireRoot returns an error matching ErrNotRoot unless the effective
+// user is root, which creating a utun and changing routes needs on macOS.
+func RequireRoot() error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("%w (effective uid %d)", ErrNotRoot, os.Geteuid())
+	}
+	return nil
+}
+
+// DropPrivileges does nothing on macOS, which has no capabilities to
+// reduce, and returns nil. The daemon keeps root, which it needs to remove
+// its host routes at exit.
+func DropPrivileges() error { return nil }

@@ -1,0 +1,107 @@
+package platform
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// RequireRoot returns an error matching ErrNotRoot unless the process holds
+// CAP_NET_ADMIN in its effective set (as root normally does), which is what
+// creating the TUN and changing rules needs.
+func RequireRoot() error {
+	eff, _, err := capSets()
+	if err != nil {
+		return fmt.Errorf("check privileges: %w", err)
+	}
+	if eff&(1<<unix.CAP_NET_ADMIN) == 0 {
+		return fmt.Errorf("%w (effective uid %d, no CAP_NET_ADMIN)", ErrNotRoot, os.Geteuid())
+	}
+	return nil
+}
+
+func capSets() (eff, prm uint64, err error) {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return 0, 0, fmt.Errorf("capget: %w", err)
+	}
+	eff = uint64(data[1].Effective)<<32 | uint64(data[0].Effective)
+	prm = uint64(data[1].Permitted)<<32 | uint64(data[0].Permitted)
+	return eff, prm, nil
+}
+
+// DropPrivileges, called once setup is done, leaves every thread of the
+// process with CAP_NET_ADMIN only, which the daemon still needs to remove
+// its rules and routes at exit:
+//
+//   - the bounding set loses every other capability (needs CAP_SETPCAP,
+//     which root has; without it the bounding set is left as it is),
+//   - the ambient set is cleared,
+//   - effective and permitted become {CAP_NET_ADMIN}, inheritable empty,
+//   - no_new_privs is set, so no exec'd program can gain privileges.
+//
+// The user id stays 0: files owned by root stay writable, but nothing that
+// needs another capability (reading others' files, loading modules,
+// ptrace, raw sockets...) is possible any more. Capabilities are per
+// thread on Linux, so every step runs on all threads with
+// syscall.AllThreadsSyscall, which Go refuses in cgo builds: there
+// DropPrivileges changes nothing and returns ErrAllThreadsUnsupported.
+func DropPrivileges() error {
+	// Probe first: a cgo build must fail before anything has changed.
+	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_GET_NO_NEW_PRIVS, 0, 0); errno == syscall.ENOTSUP {
+		return fmt.Errorf("drop privileges: %w", ErrAllThreadsUnsupported)
+	}
+	keep := uintptr(unix.CAP_NET_ADMIN)
+	for c := uintptr(0); c <= uintptr(capLastCap()); c++ {
+		if c == keep {
+			continue
+		}
+		_, _, errno := syscall.AllThreadsSyscall6(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, c, 0, 0, 0, 0)
+		if errno == unix.EINVAL {
+			break // beyond what this kernel knows
+		}
+		if errno == unix.EPERM {
+			break // no CAP_SETPCAP: the bounding set cannot shrink
+		}
+		if errno != 0 {
+			return fmt.Errorf("drop privileges: drop capability %d from the bounding set: %w", c, errno)
+		}
+	}
+	if _, _, errno := syscall.AllThreadsSyscall6(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0, 0); errno != 0 && errno != unix.EINVAL {
+		return fmt.Errorf("drop privileges: clear ambient capabilities: %w", errno)
+	}
+
+	hdr := &unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	data := &[2]unix.CapUserData{}
+	data[0].Effective = 1 << unix.CAP_NET_ADMIN
+	data[0].Permitted = 1 << unix.CAP_NET_ADMIN
+	_, _, errno := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
+	runtime.KeepAlive(hdr)
+	runtime.KeepAlive(data)
+	if errno != 0 {
+		return fmt.Errorf("drop privileges: capset: %w", errno)
+	}
+
+	if _, _, errno := syscall.AllThreadsSyscall6(unix.SYS_PRCTL, unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0, 0); errno != 0 {
+		return fmt.Errorf("drop privileges: set no_new_privs: %w", errno)
+	}
+	return nil
+}
+
+// capLastCap returns the highest capability number the kernel knows.
+func capLastCap() int {
+	b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
+	if err == nil {
+		if n, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+			return n
+		}
+	}
+	return 63 // try them all; EINVAL stops the loop at the kernel's end
+}

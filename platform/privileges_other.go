@@ -1,0 +1,11 @@
+//go:build !linux && !darwin
+
+package platform
+
+import "fmt"
+
+// RequireRoot reports ErrUnsupported.
+func RequireRoot() error { return fmt.Errorf("check privileges: %w", ErrUnsupported) }
+
+// DropPrivileges reports ErrUnsupported.
+func DropPrivileges() error { return fmt.Errorf("drop privileges: %w", ErrUnsupported) }
