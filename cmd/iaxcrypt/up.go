@@ -149,7 +149,7 @@ func up(ctx context.Context, o upOptions, log *slog.Logger) (err error) {
 	undo = append(undo, func() { srv.Close() })
 
 	if err := platform.DropPrivileges(); err != nil {
-		return fmt.Errorf("drop privileges: %w", err)
+		return err // platform says what failed and how to fix it
 	}
 	log.Info("iaxcrypt up", "version", version, "tun", tunName, "app_port", o.appPort, "listen", o.listen,
 		"policy", o.policy, "peers", o.peers, "control", o.control)
