@@ -273,9 +273,9 @@ func TestDeviceDropsNonIAX(t *testing.T) {
 	for _, p := range [][]byte{
 		tcp,
 		appPacket(t, netip.AddrPortFrom(appA, 5060), sockB, []byte("sip")), // other port
-		{0x45, 0, 0},  // truncated
-		{0xff},        // not IP
-		{},            // empty
+		{0x45, 0, 0},     // truncated
+		{0xff},           // not IP
+		{},               // empty
 		make([]byte, 60), // zero version
 	} {
 		a.tun.toDevice <- p
