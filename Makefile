@@ -2,6 +2,8 @@
 GO       ?= go
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
+# Without cgo: platform.DropPrivileges changes the capabilities of every
+# thread, which Go allows only in binaries without cgo.
 TOOLBIN  := $(CURDIR)/.cache/bin
 
 .PHONY: all build test test-short lint fuzz bench darwin clean
@@ -9,7 +11,7 @@ TOOLBIN  := $(CURDIR)/.cache/bin
 all: build
 
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o iaxcrypt ./cmd/iaxcrypt
+	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o iaxcrypt ./cmd/iaxcrypt
 
 # Every test: unit tests, and, when run as root, the namespace tests with real
 # iaxmodem/efax peers and tshark. Also builds for macOS so darwin code stays

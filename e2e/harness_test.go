@@ -1,0 +1,274 @@
+// Package e2e runs iaxcrypt as users do: the real binary, in network
+// namespaces joined by a veth pair, beside real iaxmodem peers that fax a
+// page to each other with efax, with tshark capturing the wire. The tests
+// need root and the Debian packages iaxmodem, efax and tshark; they skip,
+// saying so, without them.
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/iaxcrypt/iaxcrypt/internal/faxtest"
+	"github.com/iaxcrypt/iaxcrypt/internal/netns"
+)
+
+// Ports of the set-up that answers on the standard port: the daemon owns
+// 4569 and the application (iaxmodem) moves to 4571.
+const (
+	daemonPort = 4569
+	appPort    = 4571
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// iaxcryptBinary builds cmd/iaxcrypt once per test run.
+func iaxcryptBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "iaxcrypt-e2e-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "iaxcrypt")
+		// CGO_ENABLED=0 as `make build` does: dropping privileges on every
+		// thread needs a binary without cgo.
+		cmd := exec.Command("go", "build", "-o", binPath, "../cmd/iaxcrypt")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v: %s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func requireAll(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test skipped with -short")
+	}
+	faxtest.RequireTools(t)
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("skipping: tshark not installed (apt-get install tshark)")
+	}
+}
+
+// daemon is an `iaxcrypt up` running in a namespace.
+type daemon struct {
+	host     *netns.Host
+	bin      string
+	args     []string
+	stateDir string
+	control  string
+	proc     *netns.Process
+}
+
+func newDaemon(t *testing.T, h *netns.Host, extra ...string) *daemon {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "iaxcrypt-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	d := &daemon{host: h, bin: iaxcryptBinary(t), stateDir: filepath.Join(dir, "state"), control: filepath.Join(dir, "control.sock")}
+	d.args = append([]string{"up", "--listen", fmt.Sprintf(":%d", daemonPort), "--app-port", fmt.Sprint(appPort),
+		"--state-dir", d.stateDir, "--control", d.control, "--log-level", "debug"}, extra...)
+	d.start(t)
+	return d
+}
+
+// start runs the daemon and waits until its control socket answers.
+func (d *daemon) start(t *testing.T) {
+	t.Helper()
+	d.proc = d.host.Start("iaxcrypt", d.bin, d.args...)
+	t.Cleanup(func() { d.proc.Stop() })
+	netns.WaitFor(t, 20*time.Second, func() (bool, string) {
+		if d.proc.Exited() {
+			t.Fatalf("iaxcrypt up exited: %s", d.proc.Output())
+		}
+		if _, err := d.statusErr(); err != nil {
+			return false, fmt.Sprintf("status: %v; daemon output:\n%s", err, d.proc.Output())
+		}
+		return true, ""
+	})
+}
+
+// status is the JSON of `iaxcrypt status --json`.
+type status struct {
+	Identity string       `json:"identity"`
+	Calls    []callStatus `json:"calls"`
+}
+
+type callStatus struct {
+	Peer         string `json:"peer"`
+	LocalCall    int    `json:"local_call"`
+	RemoteCall   int    `json:"remote_call"`
+	State        string `json:"state"`
+	Cipher       string `json:"cipher"`
+	SAS          string `json:"sas"`
+	PeerIdentity string `json:"peer_identity"`
+	TxPackets    uint64 `json:"tx_packets"`
+	RxPackets    uint64 `json:"rx_packets"`
+	Dropped      uint64 `json:"dropped"`
+}
+
+func (d *daemon) statusErr() (status, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, d.bin, "status", "--json", "--control", d.control).Output()
+	if err != nil {
+		return status{}, fmt.Errorf("iaxcrypt status: %v: %s", err, out)
+	}
+	var s status
+	if err := json.Unmarshal(out, &s); err != nil {
+		return status{}, fmt.Errorf("iaxcrypt status --json: %v: %s", err, out)
+	}
+	return s, nil
+}
+
+func (d *daemon) status(t *testing.T) status {
+	t.Helper()
+	s, err := d.statusErr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// kill ends the daemon with SIGKILL, as a crash would.
+func (d *daemon) kill(t *testing.T) {
+	t.Helper()
+	if err := d.proc.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-d.proc.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("iaxcrypt still running 10 s after SIGKILL")
+	}
+}
+
+// capture is tshark writing what crosses a namespace's veth to a file.
+type capture struct {
+	path string
+	proc *netns.Process
+}
+
+func startCapture(t *testing.T, h *netns.Host) *capture {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "iaxcrypt-e2e-cap-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o777) // dumpcap may drop to another user to write
+	t.Cleanup(func() {
+		if !t.Failed() {
+			os.RemoveAll(dir)
+		} else {
+			t.Logf("capture kept in %s", dir)
+		}
+	})
+	c := &capture{path: filepath.Join(dir, "veth.pcap")}
+	c.proc = h.Start("tshark", "tshark", "-i", h.Link, "-f", "udp", "-F", "pcap", "-w", c.path)
+	t.Cleanup(func() { c.proc.Stop() })
+	c.proc.WaitOutput(t, 20*time.Second, "Capturing on")
+	return c
+}
+
+// stop ends the capture and waits until tshark has written the file.
+func (c *capture) stop(t *testing.T) {
+	t.Helper()
+	if err := c.proc.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-c.proc.Done():
+	case <-time.After(15 * time.Second):
+		t.Fatalf("tshark did not stop: %s", c.proc.Output())
+	}
+}
+
+// modems starts an iaxmodem in each namespace on appPort, each dialling
+// the other host's port dial (the daemon's, or the modem's own when the
+// other host has no daemon).
+func modems(t *testing.T, a, b *netns.Host, portA, portB, dialA, dialB int) (*faxtest.Modem, *faxtest.Modem) {
+	t.Helper()
+	ma := faxtest.StartModem(t, a, faxtest.ModemConfig{Name: "a", Port: portA, Dial: netip.AddrPortFrom(b.IP(), uint16(dialB))})
+	mb := faxtest.StartModem(t, b, faxtest.ModemConfig{Name: "b", Port: portB, Dial: netip.AddrPortFrom(a.IP(), uint16(dialA))})
+	return ma, mb
+}
+
+// faxAsync runs a fax transfer in the background.
+func faxAsync(t *testing.T, from, to *faxtest.Modem, page string) <-chan faxtest.Result {
+	ch := make(chan faxtest.Result, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		ch <- faxtest.Transfer(ctx, t, from, to, page)
+	}()
+	return ch
+}
+
+// waitCall polls a daemon's status until a call in one of the states
+// appears, and returns it.
+func waitCall(t *testing.T, d *daemon, timeout time.Duration, states ...string) callStatus {
+	t.Helper()
+	var found callStatus
+	netns.WaitFor(t, timeout, func() (bool, string) {
+		s, err := d.statusErr()
+		if err != nil {
+			return false, err.Error()
+		}
+		for _, c := range s.Calls {
+			for _, st := range states {
+				if c.State == st {
+					found = c
+					return true, ""
+				}
+			}
+		}
+		return false, fmt.Sprintf("no call in state %v on %s: %+v", states, d.host, s.Calls)
+	})
+	return found
+}
+
+func lastCall(t *testing.T, d *daemon) callStatus {
+	t.Helper()
+	s := d.status(t)
+	if len(s.Calls) == 0 {
+		t.Fatalf("%s lists no call", d.host)
+	}
+	return s.Calls[len(s.Calls)-1]
+}
+
+func tsharkFields(t *testing.T, file string, filter string, fields ...string) []string {
+	t.Helper()
+	args := []string{"-r", file, "-d", fmt.Sprintf("udp.port==%d,iax2", appPort), "-Y", filter, "-T", "fields"}
+	for _, f := range fields {
+		args = append(args, "-e", f)
+	}
+	out, err := exec.Command("tshark", args...).Output()
+	if err != nil {
+		t.Fatalf("tshark %s: %v", strings.Join(args, " "), err)
+	}
+	return strings.Split(strings.TrimSpace(string(out)), "\n")
+}
