@@ -123,7 +123,9 @@ func up(ctx context.Context, o upOptions, log *slog.Logger) (err error) {
 		}
 	}
 
-	eng, err := engine.New(engine.Config{Identity: id, Policy: o.policy})
+	events := device.NewEventLog(log)
+	undo = append(undo, events.Close)
+	eng, err := engine.New(engine.Config{Identity: id, Policy: o.policy, OnEvent: events.Handle})
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
