@@ -23,7 +23,7 @@ func TestCleartextFallback(t *testing.T) {
 	ma, mb := modems(t, a, b, appPort, faxtest.DefaultPort, daemonPort, faxtest.DefaultPort)
 	page := faxtest.MakePage(t, t.TempDir())
 	for _, dir := range []struct{ from, to *faxtest.Modem }{{ma, mb}, {mb, ma}} {
-		done := faxAsync(t, dir.from, dir.to, page)
+		done := faxAsync(t, dir.from, dir.to, page, faxAttempts)
 		c := waitCall(t, da, 60*time.Second, "cleartext")
 		res := <-done
 		if err := res.Err(); err != nil {
@@ -57,7 +57,7 @@ func TestRequirePolicyRefusesVisibly(t *testing.T) {
 	ma, mb := modems(t, a, b, appPort, faxtest.DefaultPort, daemonPort, faxtest.DefaultPort)
 	page := faxtest.MakePage(t, t.TempDir())
 	for _, dir := range []struct{ from, to *faxtest.Modem }{{ma, mb}, {mb, ma}} {
-		done := faxAsync(t, dir.from, dir.to, page)
+		done := faxAsync(t, dir.from, dir.to, page, 1)
 		waitCall(t, da, 60*time.Second, "failed")
 		res := <-done
 		if res.Err() == nil {

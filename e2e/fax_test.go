@@ -31,7 +31,7 @@ func TestEncryptedFaxBothWays(t *testing.T) {
 		from, to       *faxtest.Modem
 		caller, callee *daemon
 	}{{ma, mb, da, db}, {mb, ma, db, da}} {
-		done := faxAsync(t, dir.from, dir.to, page)
+		done := faxAsync(t, dir.from, dir.to, page, faxAttempts)
 		ca := waitCall(t, dir.caller, 60*time.Second, "encrypted")
 		cb := waitCall(t, dir.callee, 60*time.Second, "encrypted")
 		res := <-done
@@ -46,6 +46,8 @@ func TestEncryptedFaxBothWays(t *testing.T) {
 			t.Fatalf("peer identities: caller sees %s (callee is %s), callee sees %s (caller is %s)",
 				ca.PeerIdentity, dir.callee.status(t).Identity, cb.PeerIdentity, dir.caller.status(t).Identity)
 		}
+		requireNoDrops(t, dir.caller)
+		requireNoDrops(t, dir.callee)
 		// The call, now ended, is still listed with its keys' fingerprints.
 		if last := lastCall(t, dir.caller); last.State != "ended" || last.SAS != ca.SAS || last.TxPackets == 0 || last.RxPackets == 0 {
 			t.Fatalf("caller's ended call: %+v", last)
@@ -166,3 +168,14 @@ func head(b []byte) []byte {
 }
 
 var _ = os.Getpid
+
+// hasMarkerFrame reports whether b is a full frame carrying the marker IE
+// (a NEW or an ACCEPT of the handshake).
+func hasMarkerFrame(b []byte) bool {
+	f, err := iax.ParseFull(b)
+	if err != nil {
+		return false
+	}
+	_, found, _ := iax.FindIE(f.Payload, crypt.MarkerIE)
+	return found
+}
