@@ -15,10 +15,11 @@ build:
 
 # Every test: unit tests, and, when run as root, the namespace tests with real
 # iaxmodem/efax peers and tshark. Also builds for macOS so darwin code stays
-# compilable.
+# compilable. -p 1: the fax tests run real-time audio and must not share the
+# two CPUs with another package's fax test.
 test: darwin
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -p 1 -timeout 20m ./...
 
 # Unit tests only (no root needed; the namespace tests skip themselves).
 test-short:
