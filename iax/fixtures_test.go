@@ -1,21 +1,6 @@
 package iax
 
-import (
-	"bytes"
-	"encoding/hex"
-	"strings"
-	"testing"
-)
-
-// unhex decodes hex with spaces and newlines allowed, for readable fixtures.
-func unhex(t testing.TB, s string) []byte {
-	t.Helper()
-	b, err := hex.DecodeString(strings.Join(strings.Fields(s), ""))
-	if err != nil {
-		t.Fatalf("bad fixture %q: %v", s, err)
-	}
-	return b
-}
+import "bytes"
 
 // ie builds one IE's wire form.
 func ie(id IEID, data ...byte) []byte {

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -84,7 +83,7 @@ func runWithoutCgo(t *testing.T) {
 		t.Skip("skipping: DropPrivileges needs root to be tested")
 	}
 	bin := filepath.Join(t.TempDir(), "platform.test")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "test", "-c", "-o", bin, ".")
+	build := exec.Command("go", "test", "-c", "-o", bin, ".")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("build the test binary with CGO_ENABLED=0: %v\n%s", err, out)

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os/exec"
 	"strings"
 	"sync"
 )
@@ -18,13 +17,6 @@ import (
 // tests can record the commands instead of running them.
 type Runner interface {
 	Run(name string, args ...string) ([]byte, error)
-}
-
-// execRunner runs commands for real.
-type execRunner struct{}
-
-func (execRunner) Run(name string, args ...string) ([]byte, error) {
-	return exec.Command(name, args...).CombinedOutput()
 }
 
 // routeCmd is the path of macOS's route(8).

@@ -1,5 +1,7 @@
 package route
 
+import "os/exec"
+
 // New returns the macOS router for cfg. cfg.TunName must be the utun's real
 // name (utunN, from Device.Name); Table, Priority and FwMark are unused.
 func New(cfg Config) (Router, error) {
@@ -10,4 +12,11 @@ func New(cfg Config) (Router, error) {
 // went away with its utun, which the kernel destroys when its owner dies.
 func Cleanup(cfg Config) (removed []string, err error) {
 	return nil, nil
+}
+
+// execRunner runs route(8) for real.
+type execRunner struct{}
+
+func (execRunner) Run(name string, args ...string) ([]byte, error) {
+	return exec.Command(name, args...).CombinedOutput()
 }
