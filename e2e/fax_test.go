@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,7 @@ func TestEncryptedFaxBothWays(t *testing.T) {
 	a, b := netns.NewPair(t, "iaxe2e")
 	capA := startCapture(t, a)
 	da, db := newDaemon(t, a), newDaemon(t, b)
+	requireDroppedPrivileges(t, da)
 	ma, mb := modems(t, a, b, appPort, appPort, daemonPort, daemonPort)
 	page := faxtest.MakePage(t, t.TempDir())
 
@@ -56,6 +58,22 @@ func TestEncryptedFaxBothWays(t *testing.T) {
 	}
 	capA.stop(t)
 	checkWire(t, capA.path, 2)
+}
+
+// requireDroppedPrivileges checks that the running daemon kept only
+// CAP_NET_ADMIN (to remove its routes at exit) and cannot regain more.
+func requireDroppedPrivileges(t *testing.T, d *daemon) {
+	t.Helper()
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", d.proc.Cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const netAdminOnly = "0000000000001000" // 1 << CAP_NET_ADMIN (12)
+	for _, want := range []string{"CapEff:\t" + netAdminOnly, "CapPrm:\t" + netAdminOnly, "NoNewPrivs:\t1"} {
+		if !strings.Contains(string(status), want) {
+			t.Fatalf("daemon did not drop privileges: no %q in\n%s", want, status)
+		}
+	}
 }
 
 // checkWire reads the capture and checks, call by call, that the NEW and
@@ -167,7 +185,6 @@ func head(b []byte) []byte {
 	return b
 }
 
-var _ = os.Getpid
 
 // hasMarkerFrame reports whether b is a full frame carrying the marker IE
 // (a NEW or an ACCEPT of the handshake).
