@@ -195,7 +195,7 @@ func (e *Engine) inboundAccept(now time.Time, c *iax.Call[*callState], f *iax.Fu
 	}
 	if ieErr != nil || !found {
 		if e.cfg.Policy == PolicyRequire {
-			return e.refusePeerAccept(now, c, f, out, "encryption required: the peer did not answer (no iaxcrypt there?)")
+			return e.refuseAccept(now, c, f, iax.FromPeer, out, "encryption required: the peer did not answer (no iaxcrypt there?)")
 		}
 		e.setStatus(now, c, StatusCleartext, "the peer did not answer the offer (no iaxcrypt there?)", ieErr)
 		s.rx++
@@ -206,11 +206,11 @@ func (e *Engine) inboundAccept(now time.Time, c *iax.Call[*callState], f *iax.Fu
 	if err != nil {
 		// The callee has switched to encryption; the call cannot go on in
 		// clear. Fail it visibly on both sides.
-		return e.refusePeerAccept(now, c, f, out, "handshake failed: "+err.Error())
+		return e.refuseAccept(now, c, f, iax.FromPeer, out, "handshake failed: "+err.Error())
 	}
 	b, err := appendWithoutMarker(out[:0], f)
 	if err != nil {
-		return e.refusePeerAccept(now, c, f, out, "the peer's ACCEPT does not parse")
+		return e.refuseAccept(now, c, f, iax.FromPeer, out, "the peer's ACCEPT does not parse")
 	}
 	s.session, s.answer = sess, bytes.Clone(marker)
 	s.acceptIEs = bytes.Clone(b[iax.FullHeaderLen:])

@@ -124,7 +124,7 @@ func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.F
 	}
 	if s.offer == nil {
 		if e.cfg.Policy == PolicyRequire {
-			return e.refuseAccept(now, c, f, out, "encryption required: the caller did not offer iaxcrypt")
+			return e.refuseAccept(now, c, f, iax.FromApp, out, "encryption required: the caller did not offer iaxcrypt")
 		}
 		e.stats.ClearPackets++
 		return forward(frame)
@@ -133,7 +133,7 @@ func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.F
 	s.offer = nil
 	if err != nil {
 		if e.cfg.Policy == PolicyRequire {
-			return e.refuseAccept(now, c, f, out, "encryption required: handshake failed")
+			return e.refuseAccept(now, c, f, iax.FromApp, out, "encryption required: handshake failed")
 		}
 		e.setStatus(now, c, StatusCleartext, "handshake with the caller failed", err)
 		e.stats.ClearPackets++

@@ -20,48 +20,31 @@ func causeIEs(reason string) []byte {
 	return b
 }
 
-// refuseAccept refuses an incoming call at the local application's ACCEPT:
-// the peer gets a REJECT in its place, and the application a HANGUP as if
-// from the peer, both with a cause that says why.
-func (e *Engine) refuseAccept(now time.Time, c *iax.Call[*callState], f *iax.FullFrame, out []byte, reason string) Result {
+// refuseAccept fails a call at its ACCEPT frame f, which came from the
+// given side. The ACCEPT goes on as a REJECT (to the peer if the local
+// application accepted, to the application if the peer did), and the
+// other side gets a HANGUP made up as if from the refused party; both
+// carry a cause that says why. Sequence numbers follow the last frames
+// seen, so neither IAX2 stack takes the made-up frame for a stray.
+func (e *Engine) refuseAccept(now time.Time, c *iax.Call[*callState], f *iax.FullFrame, from iax.Direction, out []byte, reason string) Result {
 	cause := causeIEs(reason)
 	reject := *f
 	reject.Subclass = uint8(iax.IAXReject)
 	reject.Payload = cause
-	hangup := iax.FullFrame{
-		SrcCall: c.RemoteCall, DstCall: c.LocalCall,
-		Timestamp: c.LastFromPeer.Timestamp + 1,
-		OSeq:      c.LastFromPeer.NextOSeq, ISeq: f.OSeq + 1,
-		Type: iax.FrameIAX, Subclass: uint8(iax.IAXHangup), Payload: cause,
+	hangup := iax.FullFrame{ISeq: f.OSeq + 1, Type: iax.FrameIAX, Subclass: uint8(iax.IAXHangup), Payload: cause}
+	to := ToApp // the HANGUP goes where the REJECT does not
+	mark := c.LastFromPeer
+	hangup.SrcCall, hangup.DstCall = c.RemoteCall, c.LocalCall
+	if from == iax.FromPeer {
+		to, mark = ToNetwork, c.LastFromApp
+		hangup.SrcCall, hangup.DstCall = c.LocalCall, f.SrcCall
 	}
-	e.inject(ToApp, c.Peer, hangup.AppendTo(nil))
-	e.fail(now, c, reason)
-	return forward(reject.AppendTo(out[:0]))
-}
-
-// refusePeerAccept refuses an outgoing call at the peer's ACCEPT: the
-// application gets a REJECT in its place, and the peer a HANGUP, both with
-// a cause that says why.
-func (e *Engine) refusePeerAccept(now time.Time, c *iax.Call[*callState], f *iax.FullFrame, out []byte, reason string) Result {
-	cause := causeIEs(reason)
-	reject := *f
-	reject.Subclass = uint8(iax.IAXReject)
-	reject.Payload = cause
-	hangup := iax.FullFrame{
-		SrcCall: c.LocalCall, DstCall: f.SrcCall,
-		Timestamp: c.LastFromApp.Timestamp + 1,
-		OSeq:      c.LastFromApp.NextOSeq, ISeq: f.OSeq + 1,
-		Type: iax.FrameIAX, Subclass: uint8(iax.IAXHangup), Payload: cause,
-	}
-	e.inject(ToNetwork, c.Peer, hangup.AppendTo(nil))
-	e.fail(now, c, reason)
-	return forward(reject.AppendTo(out[:0]))
-}
-
-func (e *Engine) fail(now time.Time, c *iax.Call[*callState], reason string) {
+	hangup.Timestamp, hangup.OSeq = mark.Timestamp+1, mark.NextOSeq
+	e.inject(to, c.Peer, hangup.AppendTo(nil))
 	e.stats.Dropped[DropPolicy]++
 	c.Data.session = nil
 	e.setStatus(now, c, StatusFailed, reason, nil)
 	e.calls.End(c, now)
 	c.Data.endNoted = true // the failed event says it all
+	return forward(reject.AppendTo(out[:0]))
 }

@@ -1,20 +1,13 @@
 package iax
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"os"
+	"net/netip"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
-	"github.com/google/gopacket/pcapgo"
+	"github.com/iaxcrypt/iaxcrypt/internal/pcapread"
 )
 
 // TestCaptures checks every UDP payload of every capture of real calls in
@@ -42,29 +35,11 @@ func TestCaptures(t *testing.T) {
 	}
 }
 
-// TestCaptureReader proves checkCapture reads what a capture holds, with a
-// pcap written here: IPv4 and IPv6 datagrams of every kind over Ethernet.
+// TestCaptureReader proves checkCapture checks what a capture holds, with a
+// pcap written here: every fixture, over IPv4 and IPv6.
 func TestCaptureReader(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "synthetic.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	w := pcapgo.NewWriter(f)
-	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
-		t.Fatal(err)
-	}
-	for i, fr := range allFrames {
-		pkt, err := udpPacket(fr.b, i%2 == 1)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ci := gopacket.CaptureInfo{Timestamp: time.Unix(int64(i), 0), CaptureLength: len(pkt), Length: len(pkt)}
-		if err := w.WritePacket(ci, pkt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := f.Close(); err != nil {
+	if err := pcapread.WriteUDP(path, fixtureDatagrams()); err != nil {
 		t.Fatal(err)
 	}
 	n, err := checkCapture(path)
@@ -76,81 +51,34 @@ func TestCaptureReader(t *testing.T) {
 	}
 }
 
-// udpPacket wraps payload in Ethernet, IPv4 or IPv6, and UDP to port 4569.
-func udpPacket(payload []byte, v6 bool) ([]byte, error) {
-	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2}}
-	udp := &layers.UDP{SrcPort: 4569, DstPort: 4569}
-	var ip gopacket.SerializableLayer
-	if v6 {
-		eth.EthernetType = layers.EthernetTypeIPv6
-		ip6 := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolUDP, SrcIP: net.ParseIP("fd00::1"), DstIP: net.ParseIP("fd00::2")}
-		udp.SetNetworkLayerForChecksum(ip6)
-		ip = ip6
-	} else {
-		eth.EthernetType = layers.EthernetTypeIPv4
-		ip4 := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: net.IP{10, 0, 0, 1}, DstIP: net.IP{10, 0, 0, 2}}
-		udp.SetNetworkLayerForChecksum(ip4)
-		ip = ip4
+// fixtureDatagrams puts every fixture frame in a UDP datagram to port 4569,
+// alternately over IPv4 and IPv6.
+func fixtureDatagrams() []pcapread.Datagram {
+	v4a, v4b := netip.MustParseAddrPort("10.0.0.1:4569"), netip.MustParseAddrPort("10.0.0.2:4569")
+	v6a, v6b := netip.MustParseAddrPort("[fd00::1]:4569"), netip.MustParseAddrPort("[fd00::2]:4569")
+	dgs := make([]pcapread.Datagram, len(allFrames))
+	for i, fr := range allFrames {
+		dgs[i] = pcapread.Datagram{Src: v4a, Dst: v4b, Payload: fr.b}
+		if i%2 == 1 {
+			dgs[i].Src, dgs[i].Dst = v6a, v6b
+		}
 	}
-	buf := gopacket.NewSerializeBuffer()
-	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
-	err := gopacket.SerializeLayers(buf, opts, eth, ip, udp, gopacket.Payload(payload))
-	return buf.Bytes(), err
-}
-
-type packetSource interface {
-	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	LinkType() layers.LinkType
-}
-
-// openCapture opens a pcap or pcapng file, told apart by its magic number.
-func openCapture(r io.Reader) (packetSource, error) {
-	br := bufio.NewReader(r)
-	magic, err := br.Peek(4)
-	if err != nil {
-		return nil, err
-	}
-	if bytes.Equal(magic, []byte{0x0a, 0x0d, 0x0d, 0x0a}) {
-		return pcapgo.NewNgReader(br, pcapgo.DefaultNgReaderOptions)
-	}
-	return pcapgo.NewReader(br)
+	return dgs
 }
 
 // checkCapture checks every UDP datagram of one capture and returns how
-// many it checked. IP fragments after the first carry no UDP header and are
-// skipped.
+// many it checked.
 func checkCapture(path string) (int, error) {
-	f, err := os.Open(path)
+	dgs, err := pcapread.ReadUDP(path)
 	if err != nil {
 		return 0, err
 	}
-	defer f.Close()
-	src, err := openCapture(f)
-	if err != nil {
-		return 0, fmt.Errorf("open %s: %w", path, err)
+	for _, d := range dgs {
+		if err := checkDatagram(d.Payload); err != nil {
+			return 0, fmt.Errorf("packet %d (udp %v->%v, %d bytes): %w", d.Frame, d.Src, d.Dst, len(d.Payload), err)
+		}
 	}
-	n := 0
-	for i := 1; ; i++ {
-		data, ci, err := src.ReadPacketData()
-		if errors.Is(err, io.EOF) {
-			return n, nil
-		}
-		if err != nil {
-			return n, fmt.Errorf("packet %d: %w", i, err)
-		}
-		if ci.CaptureLength < ci.Length {
-			return n, fmt.Errorf("packet %d: captured %d of %d bytes; capture with a larger snaplen", i, ci.CaptureLength, ci.Length)
-		}
-		pkt := gopacket.NewPacket(data, src.LinkType(), gopacket.DecodeOptions{Lazy: true, NoCopy: true})
-		udp, ok := pkt.Layer(layers.LayerTypeUDP).(*layers.UDP)
-		if !ok {
-			continue
-		}
-		if err := checkDatagram(udp.Payload); err != nil {
-			return n, fmt.Errorf("packet %d (udp %d->%d, %d bytes): %w", i, udp.SrcPort, udp.DstPort, len(udp.Payload), err)
-		}
-		n++
-	}
+	return len(dgs), nil
 }
 
 // checkDatagram parses one IAX2 datagram, serializes it again and walks its
