@@ -98,7 +98,8 @@ func parseUp(args []string, stderr io.Writer) (upOptions, error) {
 		return o, usagef("--listen %q: %w", o.listen, err)
 	}
 	if port == o.appPort {
-		return o, usagef("--listen port %d is the application's port (--app-port): the daemon needs a port of its own, e.g. --listen :4570", port)
+		return o, usagef("--listen port %d is the application's port (--app-port): the daemon needs a port of its own "+
+			"(a host that answers calls: --listen :4569 and move the application to --app-port 4571; one that only calls out: --listen :4570 --app-port 4569)", port)
 	}
 	for _, p := range peers {
 		a, err := netip.ParseAddr(p)
