@@ -29,12 +29,20 @@ var (
 // matches ErrStale with errors.Is.
 type StaleError struct {
 	Found []string // one human-readable line per leftover
+	// Mismatch lists, when Up was asked to take the leftovers over, those
+	// that the router's Config would not install (e.g. a rule for another
+	// application port), the reason it refused.
+	Mismatch []string
 }
 
 // Error says what was found and what to do about it.
 func (e *StaleError) Error() string {
-	return "found routing left behind by an earlier iaxcrypt run (run \"iaxcrypt down\" to remove it):\n  " +
+	msg := "found routing left behind by an earlier iaxcrypt run (run \"iaxcrypt down\" with that run's --tun and --app-port to remove it):\n  " +
 		strings.Join(e.Found, "\n  ")
+	if len(e.Mismatch) > 0 {
+		msg += "\nnot taken over, because this configuration would not install:\n  " + strings.Join(e.Mismatch, "\n  ")
+	}
+	return msg
 }
 
 // Is makes errors.Is(err, ErrStale) true for a *StaleError.

@@ -14,8 +14,31 @@ type fakeOps struct {
 	routes []netlink.Route
 	links  map[string]int
 	log    []string
-	// failOn makes the first add whose description contains it fail.
+	// failOn makes the first add, replace or delete whose description
+	// contains it fail.
 	failOn string
+	// onChange, if set, is called after every change with its log line.
+	onChange func(line string)
+}
+
+func (f *fakeOps) record(line string) {
+	f.log = append(f.log, line)
+	if f.onChange != nil {
+		f.onChange(line)
+	}
+}
+
+// sameRouteKey reports whether a and b have the same family, table,
+// destination and metric: the kernel refuses to add a second such route
+// (NLM_F_EXCL), and replace swaps it.
+func sameRouteKey(a, b *netlink.Route) bool {
+	dst := func(r *netlink.Route) string {
+		if r.Dst == nil {
+			return defaultDst(r.Family).String()
+		}
+		return r.Dst.String()
+	}
+	return a.Family == b.Family && a.Table == b.Table && a.Priority == b.Priority && dst(a) == dst(b)
 }
 
 func newFakeOps() *fakeOps {
@@ -50,16 +73,19 @@ func (f *fakeOps) RuleAdd(r *netlink.Rule) error {
 		}
 	}
 	f.rules = append(f.rules, *r)
-	f.log = append(f.log, "add "+d)
+	f.record("add " + d)
 	return nil
 }
 
 func (f *fakeOps) RuleDel(r *netlink.Rule) error {
 	d := describeRule(r)
+	if f.fail(d) {
+		return unix.EPERM
+	}
 	for i := range f.rules {
 		if describeRule(&f.rules[i]) == d {
 			f.rules = append(f.rules[:i], f.rules[i+1:]...)
-			f.log = append(f.log, "del "+d)
+			f.record("del " + d)
 			return nil
 		}
 	}
@@ -81,8 +107,30 @@ func (f *fakeOps) RouteAdd(r *netlink.Route) error {
 	if f.fail(d) {
 		return unix.EPERM
 	}
+	for i := range f.routes {
+		if sameRouteKey(&f.routes[i], r) {
+			return unix.EEXIST
+		}
+	}
 	f.routes = append(f.routes, *r)
-	f.log = append(f.log, "add "+d)
+	f.record("add " + d)
+	return nil
+}
+
+func (f *fakeOps) RouteReplace(r *netlink.Route) error {
+	d := describeRoute(r, f.linkName(r.LinkIndex))
+	if f.fail(d) {
+		return unix.EPERM
+	}
+	for i := range f.routes {
+		if sameRouteKey(&f.routes[i], r) {
+			f.routes[i] = *r
+			f.record("replace " + d)
+			return nil
+		}
+	}
+	f.routes = append(f.routes, *r)
+	f.record("replace " + d)
 	return nil
 }
 
@@ -91,7 +139,7 @@ func (f *fakeOps) RouteDel(r *netlink.Route) error {
 	for i := range f.routes {
 		if describeRoute(&f.routes[i], "") == d {
 			f.routes = append(f.routes[:i], f.routes[i+1:]...)
-			f.log = append(f.log, "del "+describeRoute(r, f.linkName(r.LinkIndex)))
+			f.record("del " + describeRoute(r, f.linkName(r.LinkIndex)))
 			return nil
 		}
 	}
@@ -119,7 +167,7 @@ func (f *fakeOps) LinkExists(name string) bool { _, ok := f.links[name]; return 
 
 func (f *fakeOps) DeleteTUN(name string) error {
 	delete(f.links, name)
-	f.log = append(f.log, "del link "+name)
+	f.record("del link " + name)
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package route
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"net"
@@ -248,4 +249,253 @@ func TestKernelCrashKillSwitchAndCleanup(t *testing.T) {
 		t.Errorf("after Cleanup, ip route get sport 4569 = %q, want the direct path", got)
 	}
 	fmt.Println("cleanup removed:\n  " + strings.Join(removed, "\n  "))
+}
+
+// ipMonitor runs "ip -o monitor route rule": the kernel's own record of
+// every rule and route change, in the order it made them.
+type ipMonitor struct {
+	cmd    *exec.Cmd
+	lines  chan string
+	marker int
+}
+
+func startMonitor(t *testing.T) *ipMonitor {
+	t.Helper()
+	cmd := exec.Command("ip", "-o", "monitor", "route", "rule")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start ip monitor: %v", err)
+	}
+	m := &ipMonitor{cmd: cmd, lines: make(chan string, 1024)}
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			m.lines <- sc.Text()
+		}
+		close(m.lines)
+	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	// ip subscribes some time after it starts: add markers until one is
+	// reported.
+	deadline := time.Now().Add(5 * time.Second)
+	for !m.tryMark(t, 100*time.Millisecond, nil) {
+		if time.Now().After(deadline) {
+			t.Fatal("ip monitor reported none of the marker routes within 5s")
+		}
+	}
+	return m
+}
+
+// tryMark adds a marker route to table 4242 and collects the monitor's
+// lines into seen until the marker shows up or wait passes. It reports
+// whether the marker showed up. Marker lines are left out of seen.
+func (m *ipMonitor) tryMark(t *testing.T, wait time.Duration, seen *[]string) bool {
+	t.Helper()
+	m.marker++
+	dst := fmt.Sprintf("198.51.100.%d/32", m.marker)
+	rt := &netlink.Route{Dst: mustIPNet(dst), Table: 4242, Type: unix.RTN_BLACKHOLE}
+	if err := netlink.RouteAdd(rt); err != nil {
+		t.Fatalf("add marker route %s: %v", dst, err)
+	}
+	defer netlink.RouteDel(rt)
+	timeout := time.After(wait)
+	for {
+		select {
+		case line, ok := <-m.lines:
+			if !ok {
+				t.Fatal("ip monitor exited")
+			}
+			if strings.Contains(line, "table 4242") {
+				if strings.Contains(line, dst[:len(dst)-3]) && !strings.HasPrefix(line, "Deleted") {
+					return true
+				}
+				continue
+			}
+			if seen != nil {
+				*seen = append(*seen, line)
+			}
+		case <-timeout:
+			return false
+		}
+	}
+}
+
+// changesSince returns the changes the kernel reported since the last
+// marker.
+func (m *ipMonitor) changesSince(t *testing.T) []string {
+	t.Helper()
+	var seen []string
+	if !m.tryMark(t, 5*time.Second, &seen) {
+		t.Fatal("ip monitor did not report the marker route within 5s")
+	}
+	return seen
+}
+
+func mustIPNet(s string) *net.IPNet {
+	_, n, err := net.ParseCIDR(s)
+	if err != nil {
+		panic(err)
+	}
+	return n
+}
+
+// countRules returns how many lines of "ip [-6] rule" start with pref and
+// contain want.
+func countRules(t *testing.T, family, pref, want string) int {
+	t.Helper()
+	args := []string{"rule"}
+	if family == "-6" {
+		args = []string{"-6", "rule"}
+	}
+	out, err := exec.Command("ip", args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	n := 0
+	for _, line := range strings.Split(string(out), "\n") {
+		if strings.HasPrefix(line, pref+":") && strings.Contains(line, want) {
+			n++
+		}
+	}
+	return n
+}
+
+func TestKernelTakeOverAfterCrash(t *testing.T) {
+	if !nstest.Run(t) {
+		return
+	}
+	oldPeer, keptPeer, newPeer := "192.0.2.50", "2001:db8::50", "192.0.2.60"
+	dev, err := tun.Create(testTun, 1400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := New(Config{TunName: testTun})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Up(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{oldPeer, keptPeer} {
+		if err := r.AddPeer(netip.MustParseAddr(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Simulated crash: the TUN goes away, Close never runs; the kill
+	// switch holds.
+	dev.Close()
+	waitFor(t, "the TUN to vanish", func() bool { return !tun.Exists(testTun) })
+	if got := ipRouteGet(t, "192.0.2.7", "ipproto", "udp", "sport", "4569"); !strings.Contains(got, "error") {
+		t.Fatalf("after crash, ip route get sport 4569 = %q, want a failure (blackhole)", got)
+	}
+
+	// The next run: a new TUN, then take-over, watched by ip monitor.
+	dev2, err := tun.Create(testTun, 1400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev2.Close()
+	r2, err := New(Config{TunName: testTun, TakeOver: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{keptPeer, newPeer} {
+		if err := r2.AddPeer(netip.MustParseAddr(p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mon := startMonitor(t)
+	if err := r2.Up(); err != nil {
+		t.Fatalf("take-over: %v", err)
+	}
+	changes := mon.changesSince(t)
+	t.Logf("kernel changes during take-over:\n%s", strings.Join(changes, "\n"))
+
+	// The kernel's order: both routes into the new TUN, then the new peer
+	// rule, then the old peer rule removed; the sport rule and the
+	// blackholes never removed, nothing of ours added twice.
+	wantOrder := []string{
+		"default dev " + testTun + " table 17769 scope link metric 10", // IPv4
+		"default dev " + testTun + " table 17769 metric 10",            // IPv6
+		"4562:\tfrom all to " + newPeer + " ipproto udp lookup 17769",
+		"Deleted 4562:\tfrom all to " + oldPeer + " ipproto udp lookup 17769",
+	}
+	var got []string
+	for _, line := range changes {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "Deleted") && (strings.Contains(line, "sport 4569") || strings.Contains(line, "blackhole")) {
+			t.Errorf("take-over removed %q", line)
+		}
+		if strings.Contains(line, "17769") {
+			got = append(got, line)
+		}
+	}
+	if len(got) != len(wantOrder) {
+		t.Fatalf("take-over made %d changes to our rules and table:\n%s\nwant %d:\n%s",
+			len(got), strings.Join(got, "\n"), len(wantOrder), strings.Join(wantOrder, "\n"))
+	}
+	for i := range got {
+		if !strings.HasPrefix(got[i], wantOrder[i]) {
+			t.Errorf("change %d = %q, want it to begin %q", i, got[i], wantOrder[i])
+		}
+	}
+
+	lookups := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"192.0.2.7", "ipproto", "udp", "sport", "4569"}, "dev " + testTun + " table 17769"},
+		{[]string{"2001:db8::7", "ipproto", "udp", "sport", "4569"}, "dev " + testTun + " table 17769"},
+		{[]string{"192.0.2.7", "ipproto", "udp", "sport", "4569", "mark", "0x4569"}, "dev " + nstest.Iface},
+		{[]string{newPeer, "ipproto", "udp", "sport", "40000"}, "dev " + testTun + " table 17769"},
+		{[]string{keptPeer, "ipproto", "udp", "sport", "40000"}, "dev " + testTun + " table 17769"},
+		{[]string{oldPeer, "ipproto", "udp", "sport", "40000"}, "dev " + nstest.Iface},
+	}
+	for _, l := range lookups {
+		if got := ipRouteGet(t, l.args...); !strings.Contains(got, l.want) {
+			t.Errorf("after take-over, ip route get %s = %q, want %q in it", strings.Join(l.args, " "), got, l.want)
+		}
+	}
+	rules := []struct{ family, pref, want string }{
+		{"-4", "4560", "from all fwmark 0x4569 goto 4569"},
+		{"-4", "4561", "from all ipproto udp sport 4569 lookup 17769"},
+		{"-4", "4562", "from all to " + newPeer + " ipproto udp lookup 17769"},
+		{"-4", "4569", "from all nop"},
+		{"-6", "4560", "from all fwmark 0x4569 goto 4569"},
+		{"-6", "4561", "from all ipproto udp sport 4569 lookup 17769"},
+		{"-6", "4562", "from all to " + keptPeer + " ipproto udp lookup 17769"},
+		{"-6", "4569", "from all nop"},
+	}
+	for _, r := range rules {
+		if n := countRules(t, r.family, r.pref, r.want); n != 1 {
+			t.Errorf("ip %s rule shows %q at %s %d times, want once", r.family, r.want, r.pref, n)
+		}
+		if n := countRules(t, r.family, r.pref, ""); n != 1 {
+			t.Errorf("ip %s rule shows %d rules at %s, want 1", r.family, n, r.pref)
+		}
+	}
+
+	// A real packet from the application's port lands in the new TUN.
+	if err := sendUDP(4569, "192.0.2.7:4569"); err != nil {
+		t.Fatal(err)
+	}
+	pkt, err := readTUN(dev2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pkt) < 28 || netip.AddrFrom4([4]byte(pkt[16:20])).String() != "192.0.2.7" || int(pkt[20])<<8|int(pkt[21]) != 4569 {
+		t.Errorf("packet in the new TUN = %x, want UDP from port 4569 to 192.0.2.7", pkt)
+	}
+
+	if err := r2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	assertNothingLeft(t)
 }

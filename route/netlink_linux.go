@@ -19,6 +19,9 @@ type netlinkOps interface {
 	RuleDel(r *netlink.Rule) error
 	RuleList(family int) ([]netlink.Rule, error)
 	RouteAdd(r *netlink.Route) error
+	// RouteReplace replaces the route of the same table, destination and
+	// metric, or adds r if there is none.
+	RouteReplace(r *netlink.Route) error
 	RouteDel(r *netlink.Route) error
 	// RouteListTable lists the routes of one table (all types, blackhole
 	// included).
@@ -36,8 +39,9 @@ func (kernelOps) RuleDel(r *netlink.Rule) error { return netlink.RuleDel(r) }
 func (kernelOps) RuleList(family int) ([]netlink.Rule, error) {
 	return netlink.RuleList(family)
 }
-func (kernelOps) RouteAdd(r *netlink.Route) error { return netlink.RouteAdd(r) }
-func (kernelOps) RouteDel(r *netlink.Route) error { return netlink.RouteDel(r) }
+func (kernelOps) RouteAdd(r *netlink.Route) error     { return netlink.RouteAdd(r) }
+func (kernelOps) RouteReplace(r *netlink.Route) error { return netlink.RouteReplace(r) }
+func (kernelOps) RouteDel(r *netlink.Route) error     { return netlink.RouteDel(r) }
 func (kernelOps) RouteListTable(family, table int) ([]netlink.Route, error) {
 	return netlink.RouteListFiltered(family, &netlink.Route{Table: table}, netlink.RT_FILTER_TABLE)
 }

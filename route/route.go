@@ -28,10 +28,36 @@
 // If the daemon dies, the kernel deletes the TUN and with it the route
 // "default dev TUN"; the rules and the blackhole route remain, so the
 // application's IAX2 packets are dropped instead of taking the direct path
-// in clear. This holds until "iaxcrypt up" runs again, or until "iaxcrypt
-// down" (Cleanup) removes the rules and so restores the direct path on
-// purpose. An encrypted call never continues in cleartext by accident.
-// Router.Close removes the kill switch too: a clean exit is deliberate.
+// in clear. This holds until the next run takes the leftovers over, or
+// until "iaxcrypt down" (Cleanup) removes the rules and so restores the
+// direct path on purpose. An encrypted call never continues in cleartext
+// by accident. Router.Close removes the kill switch too: a clean exit is
+// deliberate.
+//
+// # Take-over
+//
+// A new run must not remove the leftovers before its own route is in
+// place: in between, a call still in progress would send its frames in
+// clear. With Config.TakeOver, Up sorts what it finds:
+//
+//   - rules identical to those this Config installs, peer rules of peers
+//     this run routes too, and the blackholes are kept as they are;
+//   - a route "default dev OTHER metric 10" (into a device that still
+//     exists, e.g. a TUN of another name) is replaced in one step by the
+//     route into the new TUN;
+//   - peer rules of peers this run does not route are removed, last;
+//   - anything else (another application port, another priority, a route
+//     or rule of another shape in table T, selectors we never set) makes Up
+//     fail with a *StaleError naming it, and nothing is changed.
+//
+// Then it adds, in the order a fresh Up uses, whatever is missing: the
+// route into the new TUN comes before any removal, and the sport rule and
+// the blackhole are never removed at all. The end state is that of a
+// fresh Up. If a step fails, Up removes what it added (the TUN route
+// first, so the blackhole takes over again) and keeps what it found; a
+// route it replaced is not restored. The daemon's TUN must be new: a
+// stale TUN of the same name has to be deleted before it is created again
+// (its route goes with it, the blackhole stays).
 //
 // # macOS
 //
@@ -82,15 +108,22 @@ type Config struct {
 	Table    int    // routing table for the TUN and the kill switch (Linux)
 	Priority int    // first rule priority; rules use Priority..Priority+PrioritySpan-1 (Linux)
 	FwMark   uint32 // the mark on the daemon's socket (Linux SO_MARK)
+
+	// TakeOver makes Up adopt the routing that an earlier run with the
+	// same settings left behind (Linux), instead of failing with
+	// ErrStale: see "Take-over" in the package comment.
+	TakeOver bool
 }
 
 // Router installs and removes the routing of one daemon run. Its methods
 // are safe for concurrent use.
 type Router interface {
 	// Up installs rules, routes and the kill switch, and routes for peers
-	// added before. It fails with an error matching ErrStale (a
-	// *StaleError listing what it found) if an earlier run left some behind;
-	// run Cleanup, then Up again.
+	// added before. If an earlier run left routing behind, it fails with
+	// an error matching ErrStale (a *StaleError listing what it found),
+	// unless Config.TakeOver is set and the leftovers are what this Config
+	// installs; then it takes them over without ever opening the direct
+	// path. If Up fails, it removes what it added and keeps what it found.
 	Up() error
 	// AddPeer routes UDP to addr into the TUN. Before Up, the peer is
 	// remembered and installed by Up.

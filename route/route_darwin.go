@@ -14,6 +14,12 @@ func Cleanup(cfg Config) (removed []string, err error) {
 	return nil, nil
 }
 
+// Leftovers lists nothing on macOS: Cleanup has nothing to remove, so
+// there is nothing to take over either.
+func Leftovers(cfg Config) (found []string, err error) {
+	return nil, nil
+}
+
 // execRunner runs route(8) for real.
 type execRunner struct{}
 

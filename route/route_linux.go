@@ -36,6 +36,21 @@ func Cleanup(cfg Config) (removed []string, err error) {
 	return cleanupLinux(cfg, kernelOps{})
 }
 
+// Leftovers lists, one line each, the rules and routes of cfg that exist
+// now: after a crash, what Up with cfg.TakeOver would take over. It
+// changes nothing.
+func Leftovers(cfg Config) (found []string, err error) {
+	cfg, err = cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	found, _, _, err = findLeftovers(kernelOps{}, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("list leftovers: %w", err)
+	}
+	return found, nil
+}
+
 type linuxRouter struct {
 	cfg Config
 	ops netlinkOps
@@ -130,11 +145,11 @@ func (r *linuxRouter) Up() error {
 	if r.up {
 		return nil
 	}
-	found, _, _, err := findLeftovers(r.ops, r.cfg)
+	found, rules, routes, err := findLeftovers(r.ops, r.cfg)
 	if err != nil {
 		return fmt.Errorf("route up: %w", err)
 	}
-	if len(found) > 0 {
+	if len(found) > 0 && !r.cfg.TakeOver {
 		return &StaleError{Found: found}
 	}
 	idx, err := r.ops.LinkIndex(r.cfg.TunName)
@@ -142,44 +157,128 @@ func (r *linuxRouter) Up() error {
 		return fmt.Errorf("route up: find TUN %q (create it before routing into it): %w", r.cfg.TunName, err)
 	}
 	r.linkIndex = idx
-	if err := r.install(); err != nil {
-		// Leave nothing half-installed behind.
-		if rerr := r.removeAll(); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("undo partial setup: %w", rerr))
+	plan := newTakeOverPlan()
+	if len(found) > 0 {
+		if plan, err = r.planTakeOver(found, rules, routes); err != nil {
+			return err
 		}
+	}
+	if err := r.install(plan); err != nil {
 		return fmt.Errorf("route up: %w", err)
 	}
 	r.up = true
 	return nil
 }
 
-func (r *linuxRouter) install() error {
+// install brings routing to the state of a fresh Up, keeping what plan
+// says is in place already. The order never opens the direct path: per
+// family the blackhole, then the route into the TUN, then the rules that
+// steer into the table; peer rules after; removals of stale entries
+// last, once every route into the new TUN is in. On failure it removes
+// what it added (rules first, the kill switch last) and forgets the rest.
+func (r *linuxRouter) install(plan *takeOverPlan) (err error) {
+	var addedRules []*netlink.Rule
+	var addedRoutes []*netlink.Route
+	defer func() {
+		if err == nil {
+			return
+		}
+		var errs []error
+		for i := len(addedRules) - 1; i >= 0; i-- {
+			if derr := r.ops.RuleDel(addedRules[i]); derr != nil && !isNotFound(derr) {
+				errs = append(errs, fmt.Errorf("delete %s: %w", describeRule(addedRules[i]), derr))
+			}
+		}
+		for i := len(addedRoutes) - 1; i >= 0; i-- {
+			rt := addedRoutes[i]
+			if derr := r.ops.RouteDel(rt); derr != nil && !isNotFound(derr) && !errors.Is(derr, unix.ENODEV) {
+				errs = append(errs, fmt.Errorf("delete %s: %w", describeRoute(rt, r.cfg.TunName), derr))
+			}
+		}
+		if uerr := errors.Join(errs...); uerr != nil {
+			err = errors.Join(err, fmt.Errorf("undo partial setup: %w", uerr))
+		}
+		r.rules, r.routes = nil, nil
+		for addr := range r.peers {
+			r.peers[addr] = nil
+		}
+	}()
+	addRule := func(rule *netlink.Rule) error {
+		if plan.keepRules[describeRule(rule)] {
+			return nil
+		}
+		if err := r.ops.RuleAdd(rule); err != nil {
+			return fmt.Errorf("add %s: %w", describeRule(rule), err)
+		}
+		addedRules = append(addedRules, rule)
+		return nil
+	}
+
 	for _, fam := range families {
 		routes := r.tableRoutes(fam, r.linkIndex)
-		if err := r.ops.RouteAdd(routes[0]); err != nil {
-			if fam == netlink.FAMILY_V6 && isNoIPv6(err) {
-				r.noIPv6 = true
-				continue
+		blackhole, viaTun := routes[0], routes[1]
+		if !plan.blackhole[fam] {
+			if err := r.ops.RouteAdd(blackhole); err != nil {
+				if fam == netlink.FAMILY_V6 && isNoIPv6(err) {
+					r.noIPv6 = true
+					continue
+				}
+				return fmt.Errorf("add %s: %w", describeRoute(blackhole, ""), err)
 			}
-			return fmt.Errorf("add %s: %w", describeRoute(routes[0], ""), err)
+			addedRoutes = append(addedRoutes, blackhole)
 		}
-		r.routes = append(r.routes, routes[0])
-		for _, rt := range routes[1:] {
-			if err := r.ops.RouteAdd(rt); err != nil {
-				return fmt.Errorf("add %s: %w", describeRoute(rt, r.cfg.TunName), err)
+		r.routes = append(r.routes, blackhole)
+		switch old := plan.oldTUN[fam]; {
+		case plan.tunRoute[fam]:
+		case len(old) > 0:
+			// A route of the same metric into another device: adding
+			// ours would fail with EEXIST, deleting it first would
+			// leave only the blackhole for a moment (safe) but replacing
+			// it is one step and keeps packets flowing.
+			if err := r.ops.RouteReplace(viaTun); err != nil {
+				return fmt.Errorf("replace %s with %s: %w", describeRoute(&old[0], ""), describeRoute(viaTun, r.cfg.TunName), err)
 			}
-			r.routes = append(r.routes, rt)
+			plan.oldTUN[fam] = old[1:]
+			addedRoutes = append(addedRoutes, viaTun)
+		default:
+			if err := r.ops.RouteAdd(viaTun); err != nil {
+				return fmt.Errorf("add %s: %w", describeRoute(viaTun, r.cfg.TunName), err)
+			}
+			addedRoutes = append(addedRoutes, viaTun)
 		}
+		r.routes = append(r.routes, viaTun)
 		for _, rule := range r.baseRules(fam) {
-			if err := r.ops.RuleAdd(rule); err != nil {
-				return fmt.Errorf("add %s: %w", describeRule(rule), err)
+			if err := addRule(rule); err != nil {
+				return err
 			}
 			r.rules = append(r.rules, rule)
 		}
 	}
 	for _, addr := range sortedPeers(r.peers) {
-		if err := r.installPeer(addr); err != nil {
+		if addr.Is6() && r.noIPv6 {
+			return fmt.Errorf("peer %s: %w: the kernel has IPv6 disabled", addr, ErrInvalidPeer)
+		}
+		rule := r.peerRule(addr)
+		if err := addRule(rule); err != nil {
 			return err
+		}
+		r.peers[addr] = rule
+	}
+
+	// Every route into the new TUN is in: what is left of the earlier run
+	// and not part of this one can go.
+	for _, fam := range families {
+		for i := range plan.oldTUN[fam] {
+			rt := &plan.oldTUN[fam][i]
+			if err := r.ops.RouteDel(rt); err != nil && !isNotFound(err) && !errors.Is(err, unix.ENODEV) {
+				return fmt.Errorf("delete stale %s: %w", describeRoute(rt, ""), err)
+			}
+		}
+	}
+	for i := range plan.staleRules {
+		rule := &plan.staleRules[i]
+		if err := r.ops.RuleDel(rule); err != nil && !isNotFound(err) {
+			return fmt.Errorf("delete stale %s: %w", describeRule(rule), err)
 		}
 	}
 	return nil

@@ -13,3 +13,8 @@ func New(cfg Config) (Router, error) {
 func Cleanup(cfg Config) (removed []string, err error) {
 	return nil, fmt.Errorf("route cleanup: %w", ErrUnsupported)
 }
+
+// Leftovers reports ErrUnsupported.
+func Leftovers(cfg Config) (found []string, err error) {
+	return nil, fmt.Errorf("route leftovers: %w", ErrUnsupported)
+}

@@ -57,13 +57,17 @@ func up(ctx context.Context, o upOptions, log *slog.Logger) (err error) {
 	if err := requireRoot(); err != nil {
 		return err
 	}
-	rcfg := route.Config{TunName: o.tun, AppPort: o.appPort, FwMark: route.DefaultFwMark}
-	removed, err := route.Cleanup(rcfg)
-	for _, r := range removed {
-		log.Warn("removed routing left by an earlier run", "what", r)
-	}
-	if err != nil {
-		return fmt.Errorf("remove routing left by an earlier run: %w (try \"iaxcrypt down --tun %s --app-port %d\")", err, o.tun, o.appPort)
+	// Routing a crashed run left behind (its rules and the blackhole) is
+	// taken over by router.Up, not removed first: removing it would open
+	// the direct path until the new route is in, and a call still in
+	// progress would send its frames in clear.
+	rcfg := route.Config{TunName: o.tun, AppPort: o.appPort, FwMark: route.DefaultFwMark, TakeOver: true}
+	if found, err := route.Leftovers(rcfg); err != nil {
+		log.Warn("list routing left by an earlier run", "err", err)
+	} else {
+		for _, f := range found {
+			log.Warn("taking over routing left by an earlier run", "what", f)
+		}
 	}
 
 	id, created, err := keystore.LoadOrCreate(o.stateDir)
@@ -72,6 +76,15 @@ func up(ctx context.Context, o upOptions, log *slog.Logger) (err error) {
 	}
 	log.Info("identity", "fingerprint", id.Public().Fingerprint(), "created", created, "file", keystore.Path(o.stateDir))
 
+	// A TUN that outlived its daemon (another process held it open) must
+	// go: the new run's route has to point into a device it owns.
+	// Deleting it takes its route along; the blackhole stays.
+	if tun.Exists(o.tun) {
+		if err := tun.Delete(o.tun); err != nil {
+			return fmt.Errorf("remove TUN %s left by an earlier run: %w (is another iaxcrypt running? if not, try \"iaxcrypt down --tun %s --app-port %d\")", o.tun, err, o.tun, o.appPort)
+		}
+		log.Warn("removed TUN device left by an earlier run", "tun", o.tun)
+	}
 	tdev, err := tun.Create(o.tun, tunMTU)
 	if err != nil {
 		return err
@@ -109,7 +122,17 @@ func up(ctx context.Context, o upOptions, log *slog.Logger) (err error) {
 	if err != nil {
 		return fmt.Errorf("set up routing: %w", err)
 	}
+	// Peers added before Up are installed by Up, so that a take-over
+	// keeps their rules from the earlier run instead of removing and
+	// adding them again.
+	for _, p := range o.peers {
+		if err := router.AddPeer(p); err != nil {
+			return fmt.Errorf("route peer %s: %w", p, err)
+		}
+	}
 	if err := router.Up(); err != nil {
+		// A refused or failed take-over leaves the kill switch as it
+		// was: the application's packets stay dropped, not sent in clear.
 		return fmt.Errorf("install routing into TUN %s: %w", tunName, err)
 	}
 	undo = append(undo, func() {
@@ -117,11 +140,6 @@ func up(ctx context.Context, o upOptions, log *slog.Logger) (err error) {
 			log.Error("remove routing", "err", err, "fix", "run iaxcrypt down")
 		}
 	})
-	for _, p := range o.peers {
-		if err := router.AddPeer(p); err != nil {
-			return fmt.Errorf("route peer %s: %w", p, err)
-		}
-	}
 
 	events := device.NewEventLog(log)
 	undo = append(undo, events.Close)
