@@ -47,6 +47,11 @@ type Config struct {
 	Conn UDPConn
 	// Engine handles every datagram in both directions.
 	Engine Engine
+	// Raw sends packets read from the TUN that are not the application's
+	// IAX2 (other traffic to a routed peer) unchanged on the real network.
+	// Optional: when nil such packets are dropped and counted as NotIAX.
+	// The Device owns it and closes it in Close.
+	Raw RawSender
 	// AppPort is the application's IAX2 port (4569 by default); only UDP
 	// from this port is taken from the TUN, and replies go to it.
 	AppPort uint16
@@ -70,6 +75,7 @@ type Device struct {
 	tun     wgtun.Device
 	conn    UDPConn
 	eng     Engine
+	raw     RawSender
 	appPort uint16
 	clock   func() time.Time
 	log     *slog.Logger
@@ -106,6 +112,7 @@ func New(cfg Config) (*Device, error) {
 		tun:      cfg.TUN,
 		conn:     cfg.Conn,
 		eng:      cfg.Engine,
+		raw:      cfg.Raw,
 		appPort:  cfg.AppPort,
 		clock:    cfg.Clock,
 		log:      cfg.Logger,
@@ -138,18 +145,25 @@ func New(cfg Config) (*Device, error) {
 }
 
 // Close stops the data path: it closes the TUN and the socket, which ends
-// the reading routines, and returns once every routine has returned. It is
-// safe to call more than once.
+// the reading routines, closes the RawSender once they have returned, and
+// returns. It is safe to call more than once.
 func (d *Device) Close() error {
 	d.closeOnce.Do(func() {
 		close(d.closing)
 		errT := d.tun.Close()
 		errC := d.conn.Close()
 		d.wg.Wait()
-		if errT != nil {
+		var errR error
+		if d.raw != nil {
+			errR = d.raw.Close()
+		}
+		switch {
+		case errT != nil:
 			d.closeErr = fmt.Errorf("close TUN device: %w", errT)
-		} else if errC != nil {
+		case errC != nil:
 			d.closeErr = fmt.Errorf("close UDP socket: %w", errC)
+		case errR != nil:
+			d.closeErr = fmt.Errorf("close pass-through raw socket: %w", errR)
 		}
 	})
 	return d.closeErr

@@ -16,6 +16,8 @@ import (
 // RoutineReadFromTUN reads the application's packets from the TUN in
 // batches, passes each UDP payload from the application port through
 // Engine.Outbound and sends the results to the peers from the socket.
+// Other traffic to a routed peer goes out unchanged through Config.Raw
+// (see classifyTUN for what is passed and what is dropped).
 // It returns when the TUN is closed.
 func (d *Device) RoutineReadFromTUN() {
 	defer d.wg.Done()
@@ -50,8 +52,13 @@ func (d *Device) RoutineReadFromTUN() {
 		now := d.clock()
 		msgs = msgs[:0]
 		for i := range n {
-			p, err := ParseUDP(bufs[i][tunOffset : tunOffset+sizes[i]])
-			if err != nil || p.Src.Port() != d.appPort {
+			pkt := bufs[i][tunOffset : tunOffset+sizes[i]]
+			p, verdict := classifyTUN(pkt, d.appPort)
+			if verdict == verdictPass && d.raw != nil {
+				d.passThrough(pkt)
+				continue
+			}
+			if verdict != verdictIAX {
 				d.stats.notIAX.Add(1)
 				continue
 			}
@@ -68,6 +75,20 @@ func (d *Device) RoutineReadFromTUN() {
 		d.sendToNetwork(msgs)
 		inj.flush()
 	}
+}
+
+// passThrough sends pkt, which is not the application's IAX2, unchanged on
+// the real network. A failure is counted and logged at debug level; replies
+// come back on the real interface, not through the daemon.
+func (d *Device) passThrough(pkt []byte) {
+	if err := d.raw.SendIP(pkt); err != nil {
+		d.stats.passThroughErrors.Add(1)
+		if !d.isClosing() {
+			d.log.Debug("pass-through send failed", "err", err)
+		}
+		return
+	}
+	d.stats.passedThrough.Add(1)
 }
 
 // sendToNetwork sends msgs from the socket. A datagram that fails is

@@ -12,9 +12,17 @@ type Stats struct {
 	// written into the TUN (including injected ones).
 	FromNetwork uint64
 	ToApp       uint64
-	// NotIAX counts TUN packets that are not UDP from the application
-	// port (or are fragments); they are dropped.
+	// NotIAX counts TUN packets that are neither the application's IAX2
+	// (UDP from the application port) nor passed through: malformed
+	// packets, fragments of UDP, the kernel's link-local and multicast
+	// chatter on the TUN, and, when Config.Raw is nil, everything else that
+	// is not IAX2. They are dropped.
 	NotIAX uint64
+	// PassedThrough counts TUN packets that were not the application's
+	// IAX2 and were sent out unchanged through Config.Raw;
+	// PassThroughErrors counts those the RawSender failed to send.
+	PassedThrough     uint64
+	PassThroughErrors uint64
 	// EngineDrops counts datagrams the engine decided to drop.
 	EngineDrops uint64
 	// NoAppAddr counts datagrams from the network dropped because no
@@ -31,21 +39,24 @@ type counters struct {
 	fromApp, toNetwork, fromNetwork, toApp atomic.Uint64
 	notIAX, engineDrops, noAppAddr         atomic.Uint64
 	sendErrors, writeErrors, readErrors    atomic.Uint64
+	passedThrough, passThroughErrors       atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters.
 func (d *Device) Stats() Stats {
 	c := &d.stats
 	return Stats{
-		FromApp:     c.fromApp.Load(),
-		ToNetwork:   c.toNetwork.Load(),
-		FromNetwork: c.fromNetwork.Load(),
-		ToApp:       c.toApp.Load(),
-		NotIAX:      c.notIAX.Load(),
-		EngineDrops: c.engineDrops.Load(),
-		NoAppAddr:   c.noAppAddr.Load(),
-		SendErrors:  c.sendErrors.Load(),
-		WriteErrors: c.writeErrors.Load(),
-		ReadErrors:  c.readErrors.Load(),
+		FromApp:           c.fromApp.Load(),
+		ToNetwork:         c.toNetwork.Load(),
+		FromNetwork:       c.fromNetwork.Load(),
+		ToApp:             c.toApp.Load(),
+		NotIAX:            c.notIAX.Load(),
+		PassedThrough:     c.passedThrough.Load(),
+		PassThroughErrors: c.passThroughErrors.Load(),
+		EngineDrops:       c.engineDrops.Load(),
+		NoAppAddr:         c.noAppAddr.Load(),
+		SendErrors:        c.sendErrors.Load(),
+		WriteErrors:       c.writeErrors.Load(),
+		ReadErrors:        c.readErrors.Load(),
 	}
 }
