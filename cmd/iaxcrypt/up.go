@@ -147,8 +147,16 @@ func up(ctx context.Context, o upOptions, log *slog.Logger) (err error) {
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
-	dev, err := device.New(device.Config{TUN: tdev, Conn: conn, Engine: eng, AppPort: o.appPort, Logger: log})
+	raw, err := platform.OpenRawSocket(platform.SocketOptions{FwMark: rcfg.FwMark}) // passes non-IAX2 traffic to routed peers through
 	if err != nil {
+		return err
+	}
+	if err := raw.IPv6Err(); err != nil {
+		log.Warn("IPv6 traffic to routed peers that is not IAX2 will be dropped", "err", err)
+	}
+	dev, err := device.New(device.Config{TUN: tdev, Conn: conn, Engine: eng, Raw: raw, AppPort: o.appPort, Logger: log})
+	if err != nil {
+		raw.Close()
 		return err
 	}
 	// The device owns the TUN and socket from here on.
@@ -159,7 +167,8 @@ func up(ctx context.Context, o upOptions, log *slog.Logger) (err error) {
 		}
 		s := dev.Stats()
 		log.Info("data path stopped", "from_app", s.FromApp, "to_network", s.ToNetwork,
-			"from_network", s.FromNetwork, "to_app", s.ToApp, "not_iax", s.NotIAX, "engine_drops", s.EngineDrops)
+			"from_network", s.FromNetwork, "to_app", s.ToApp, "not_iax", s.NotIAX, "engine_drops", s.EngineDrops,
+			"passed_through", s.PassedThrough, "pass_through_errors", s.PassThroughErrors)
 	})
 
 	srv, err := control.Listen(o.control, &daemon{id: id, eng: eng, router: router}, log)
