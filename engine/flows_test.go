@@ -403,10 +403,16 @@ func TestUnknownCallFromAppNotSentInClear(t *testing.T) {
 		t.Fatal("text frame of an unknown call sent")
 	}
 	// Call-less signalling still goes through.
-	for _, sub := range []iax.IAXSubclass{iax.IAXPoke, iax.IAXRegReq, iax.IAXPing, iax.IAXAck} {
+	for _, sub := range []iax.IAXSubclass{iax.IAXPoke, iax.IAXPong, iax.IAXRegReq, iax.IAXRegAck, iax.IAXAck, iax.IAXCallToken} {
 		f := iaxFrame(fb{src: 0x0333, ts: 1}, sub)
 		if wire := l.out("A", f); !bytes.Equal(wire, f) {
 			t.Fatalf("%v of no call was not passed untouched", sub)
+		}
+	}
+	// Keep-alives and the HANGUP of an unknown call are a call's: not in clear.
+	for _, sub := range []iax.IAXSubclass{iax.IAXPing, iax.IAXLagRq, iax.IAXLagRp, iax.IAXHangup} {
+		if wire := l.out("A", iaxFrame(fb{src: callA, dst: callB, ts: 9, oseq: 4, iseq: 4}, sub)); wire != nil {
+			t.Fatalf("%v of an unknown call sent in clear", sub)
 		}
 	}
 }

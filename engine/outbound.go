@@ -226,20 +226,22 @@ func (e *Engine) trunkHasEncrypted(dir iax.Direction, peer netip.AddrPort, t *ia
 }
 
 // passesUntracked says whether a full frame of a call the engine does not
-// track may go in clear: IAX-level signalling that carries no call content
-// (registrations, POKE, keep-alives, acknowledgements, call set-up and
-// tear-down). Media, text, DTMF and control frames of an unknown call may
-// belong to a call that was encrypted before a daemon restart.
+// track may go in clear: signalling that belongs to no call (registrations,
+// POKE and its PONG, firmware and provisioning, CALLTOKEN), the
+// acknowledgements that go with it, and call set-up (whose half-open entry
+// may have been evicted). Everything else of an unknown call, keep-alives
+// and HANGUP included, may belong to a call that was encrypted before a
+// daemon restart; the peer's daemon would refuse it in clear anyway.
 func passesUntracked(f *iax.FullFrame) bool {
 	sub, ok := f.IAXSubclass()
 	if !ok {
 		return false
 	}
 	switch sub {
-	case iax.IAXAck, iax.IAXPing, iax.IAXPong, iax.IAXLagRq, iax.IAXLagRp, iax.IAXPoke,
-		iax.IAXInval, iax.IAXVNAK, iax.IAXRegReq, iax.IAXRegAuth, iax.IAXRegAck, iax.IAXRegRej,
-		iax.IAXRegRel, iax.IAXCallToken, iax.IAXUnsupport, iax.IAXHangup, iax.IAXReject,
-		iax.IAXAuthReq, iax.IAXAuthRep, iax.IAXFwDownl, iax.IAXFwData, iax.IAXProvision, iax.IAXMWI:
+	case iax.IAXAck, iax.IAXPong, iax.IAXPoke, iax.IAXInval, iax.IAXVNAK,
+		iax.IAXRegReq, iax.IAXRegAuth, iax.IAXRegAck, iax.IAXRegRej, iax.IAXRegRel,
+		iax.IAXCallToken, iax.IAXUnsupport, iax.IAXReject, iax.IAXAuthReq, iax.IAXAuthRep,
+		iax.IAXFwDownl, iax.IAXFwData, iax.IAXProvision, iax.IAXMWI:
 		return true
 	}
 	return false
