@@ -1,8 +1,3 @@
-// Package e2e runs iaxcrypt as users do: the real binary, in network
-// namespaces joined by a veth pair, beside real iaxmodem peers that fax a
-// page to each other with efax, with tshark capturing the wire. The tests
-// need root and the Debian packages iaxmodem, efax and tshark; they skip,
-// saying so, without them.
 package e2e
 
 import (
