@@ -38,6 +38,9 @@ type CallStatus struct {
 	TxPackets    uint64 `json:"tx_packets"`
 	RxPackets    uint64 `json:"rx_packets"`
 	Dropped      uint64 `json:"dropped"`
+	// Reason says why a call is in clear or failed (empty for encrypted
+	// calls): what an operator asks first.
+	Reason string `json:"reason,omitempty"`
 }
 
 // errorResponse is what a failed request gets.

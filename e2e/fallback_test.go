@@ -32,6 +32,9 @@ func TestCleartextFallback(t *testing.T) {
 		if c.SAS != "" || c.Cipher != "" {
 			t.Fatalf("cleartext call shows cipher %q SAS %q", c.Cipher, c.SAS)
 		}
+		if !strings.Contains(c.Reason, "no iaxcrypt there?") {
+			t.Fatalf("status does not say why the call is in clear: %+v", c)
+		}
 		t.Logf("fax %s -> %s in clear: 0 errors, %v", res.From, res.To, res.Duration.Round(time.Second))
 		faxtest.WaitIdle(t, 30*time.Second, ma, mb)
 	}

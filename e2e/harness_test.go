@@ -124,6 +124,7 @@ type callStatus struct {
 	TxPackets    uint64 `json:"tx_packets"`
 	RxPackets    uint64 `json:"rx_packets"`
 	Dropped      uint64 `json:"dropped"`
+	Reason       string `json:"reason"`
 }
 
 func (d *daemon) statusErr() (status, error) {

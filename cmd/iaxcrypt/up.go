@@ -213,6 +213,8 @@ func callStatus(ci engine.CallInfo) control.CallStatus {
 		cs.Cipher = ci.Cipher.String()
 		cs.SAS = ci.SAS.String()
 		cs.PeerIdentity = ci.PeerIdentity.Fingerprint()
+	} else {
+		cs.Reason = ci.Reason
 	}
 	return cs
 }
