@@ -185,7 +185,6 @@ func head(b []byte) []byte {
 	return b
 }
 
-
 // hasMarkerFrame reports whether b is a full frame carrying the marker IE
 // (a NEW or an ACCEPT of the handshake).
 func hasMarkerFrame(b []byte) bool {
