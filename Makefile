@@ -36,6 +36,7 @@ VULNDB   ?= v0.0.0-20261105234957-e22db6528018
 VULNDIR  := $(CURDIR)/.cache/vulndb-$(VULNDB)
 
 lint: $(VULNDIR)/index/db.json
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
 	$(GO) vet ./...
 	GOBIN=$(TOOLBIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	GOBIN=$(TOOLBIN) $(GO) install golang.org/x/vuln/cmd/govulncheck@v1.9.0
