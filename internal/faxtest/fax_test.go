@@ -15,7 +15,8 @@ import (
 // across a veth link between two namespaces, with no iaxcrypt involved: the
 // reference the end-to-end tests are measured against. One retry per
 // direction absorbs the occasional lost T.30 frame between two iaxmodems on
-// a loaded machine; a failed first attempt is logged.
+// a loaded machine; a failed first attempt is logged. The receiver's
+// responses must have gone through the harness's ResponseDelay.
 func TestBaselineFaxBothDirections(t *testing.T) {
 	RequireTools(t)
 	a, b := netns.NewPair(t, "faxbase")
@@ -34,7 +35,11 @@ func TestBaselineFaxBothDirections(t *testing.T) {
 			t.Fatalf("%v\n--- iaxmodem %s:\n%s\n--- iaxmodem %s:\n%s", err,
 				dir.from.Config.Name, dir.from.Log(), dir.to.Config.Name, dir.to.Log())
 		}
-		t.Logf("%s -> %s: %d lines, 0 errors, %v", res.From, res.To, res.Pages[0].Lines, res.Duration.Round(time.Second))
+		// CFR after TCF, MCF after the page.
+		if res.ResponsesDelayed < 2 {
+			t.Errorf("%s -> %s: %d responses went through ResponseDelay, want at least 2 (CFR, MCF)", res.From, res.To, res.ResponsesDelayed)
+		}
+		t.Logf("%s -> %s: %d lines, 0 errors, %v, %d responses delayed", res.From, res.To, res.Pages[0].Lines, res.Duration.Round(time.Second), res.ResponsesDelayed)
 	}
 }
 
@@ -159,5 +164,30 @@ func TestConfigText(t *testing.T) {
 	// iaxmodem ignores a whole line containing '%'.
 	if strings.Contains(got, "%") {
 		t.Errorf("config contains %%:\n%s", got)
+	}
+}
+
+func TestFTHMatcher(t *testing.T) {
+	tests := []struct {
+		name   string
+		chunks []string
+		want   []bool
+	}{
+		{"whole command", []string{"AT+FTH=3\r"}, []bool{true}},
+		{"lower case", []string{"at+fth=3\r"}, []bool{true}},
+		{"split over chunks", []string{"AT+F", "TH", "=3\r"}, []bool{false, false, true}},
+		{"other commands", []string{"AT+FRH=3\r", "AT+FTM=146\r", "AT+FTH=24\r"}, []bool{false, false, false}},
+		{"not matched twice", []string{"AT+FTH=3\r", "\xff\x13", "\x84"}, []bool{true, false, false}},
+		{"two in a row", []string{"AT+FTH=3\r", "AT+FTH=3\r"}, []bool{true, true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var m fthMatcher
+			for i, c := range tt.chunks {
+				if got := m.Feed([]byte(c)); got != tt.want[i] {
+					t.Errorf("chunk %d %q: Feed = %v, want %v", i, c, got, tt.want[i])
+				}
+			}
+		})
 	}
 }

@@ -12,6 +12,11 @@
 // iaxmodem and efax run with real-time priority (chrt -f) when the system
 // allows it: efax's Class 1 protocol must answer within 55 ms and iaxmodem
 // paces audio every 20 ms, and on a loaded machine faxes fail without it.
+//
+// The receiving efax reaches its modem through a pty of the harness that
+// gives its responses the 75 ms gap T.30 asks for and efax does not keep
+// (see ResponseDelay): without it, about one T.30 training round in three
+// fails between two iaxmodems on one machine, even an idle one.
 package faxtest
 
 import (
@@ -59,6 +64,10 @@ type ModemConfig struct {
 	CIDNumber string
 	// NoRealtime runs iaxmodem and efax at normal priority.
 	NoRealtime bool
+	// NoResponseDelay lets a receiving efax talk to the modem directly,
+	// answering T.30 commands without the gap T.30 asks for (see
+	// ResponseDelay); it exists to measure the harness without it.
+	NoResponseDelay bool
 }
 
 // Modem is a running iaxmodem in a namespace.
