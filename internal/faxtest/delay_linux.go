@@ -70,4 +70,3 @@ func openRaw(path string) (*os.File, error) {
 	}
 	return os.NewFile(uintptr(fd), path), nil
 }
-
