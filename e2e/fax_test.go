@@ -13,6 +13,7 @@ import (
 	"github.com/iaxcrypt/iaxcrypt/internal/faxtest"
 	"github.com/iaxcrypt/iaxcrypt/internal/netns"
 	"github.com/iaxcrypt/iaxcrypt/internal/pcapread"
+	"github.com/iaxcrypt/iaxcrypt/route"
 )
 
 // TestEncryptedFaxBothWays: iaxcrypt on both hosts; a page goes from A to B,
@@ -58,6 +59,31 @@ func TestEncryptedFaxBothWays(t *testing.T) {
 	}
 	capA.stop(t)
 	checkWire(t, capA.path, 2)
+	requireCleanStop(t, da)
+}
+
+// requireCleanStop stops the daemon with SIGTERM and checks that it exited
+// cleanly and removed every rule, route and device it had created.
+func requireCleanStop(t *testing.T, d *daemon) {
+	t.Helper()
+	if err := d.proc.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if code := d.proc.ExitCode(); code != 0 {
+		t.Fatalf("iaxcrypt up exited with %d after SIGTERM:\n%s", code, d.proc.Output())
+	}
+	for _, family := range []string{"-4", "-6"} {
+		rules := d.host.MustRun("ip", family, "rule", "list")
+		if strings.Contains(rules, fmt.Sprintf("lookup %d", route.DefaultTable)) || strings.Contains(rules, "fwmark") {
+			t.Fatalf("rules left after a clean stop:\n%s", rules)
+		}
+	}
+	if routes := d.host.MustRun("ip", "route", "show", "table", "all"); strings.Contains(routes, "blackhole") || strings.Contains(routes, "iax0") {
+		t.Fatalf("routes left after a clean stop:\n%s", routes)
+	}
+	if links := d.host.MustRun("ip", "link", "show"); strings.Contains(links, "iax0") {
+		t.Fatalf("TUN left after a clean stop:\n%s", links)
+	}
 }
 
 // requireDroppedPrivileges checks that the running daemon kept only
