@@ -6,12 +6,20 @@ LDFLAGS  := -X main.version=$(VERSION)
 # thread, which Go allows only in binaries without cgo.
 TOOLBIN  := $(CURDIR)/.cache/bin
 
-.PHONY: all build test test-short lint fuzz bench darwin clean
+.PHONY: all build install test test-short lint fuzz bench darwin clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o iaxcrypt ./cmd/iaxcrypt
+
+# Installs the daemon and its systemd unit (DESTDIR for packaging). Keeps an
+# existing /etc/default/iaxcrypt.
+PREFIX ?= /usr/local
+install: build
+	install -D -m 0755 iaxcrypt $(DESTDIR)$(PREFIX)/sbin/iaxcrypt
+	install -D -m 0644 dist/iaxcrypt.service $(DESTDIR)/etc/systemd/system/iaxcrypt.service
+	test -e $(DESTDIR)/etc/default/iaxcrypt || install -D -m 0644 dist/iaxcrypt.default $(DESTDIR)/etc/default/iaxcrypt
 
 # Every test: unit tests, and, when run as root, the namespace tests with real
 # iaxmodem/efax peers and tshark. Also builds for macOS so darwin code stays
