@@ -2,6 +2,7 @@ package engine
 
 import (
 	"bytes"
+	"io"
 	"testing"
 	"time"
 
@@ -525,3 +526,20 @@ func TestMalformedFrames(t *testing.T) {
 		t.Fatal("truncated encrypted frame delivered")
 	}
 }
+
+func TestRequirePolicyWithoutOfferRefuses(t *testing.T) {
+	a := newHost(t, "A", addrA, PolicyRequire)
+	a.eng.cfg.Rand = failingReader{} // no ephemeral key: no offer
+	l := newLink(t, a, newHost(t, "B", addrB, PolicyOpportunistic))
+	if _, wire := l.send("A", newFrame(0)); hasMarker(wire) {
+		t.Fatal("an offer went out without randomness")
+	}
+	got, _ := l.send("B", acceptFrame(5, 0, 1))
+	if sub, _ := mustParse(t, got).IAXSubclass(); sub != iax.IAXReject {
+		t.Fatalf("A's application got %v, want REJECT under require", sub)
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }

@@ -184,6 +184,9 @@ func (e *Engine) inboundAccept(now time.Time, c *iax.Call[*callState], f *iax.Fu
 	s.initiator = nil
 	if init == nil {
 		// We made no offer (or already gave up on this call).
+		if e.cfg.Policy == PolicyRequire && s.status != StatusFailed {
+			return e.refuseAccept(now, c, f, iax.FromPeer, out, "encryption required: no offer could be made for this call")
+		}
 		s.rx++
 		e.stats.ClearPackets++
 		if found && ieErr == nil {
