@@ -8,9 +8,10 @@ import (
 )
 
 // FuzzEngine feeds a random sequence of datagrams, from the application and
-// from the network, into an engine whose call with the peer is encrypted.
-// Nothing may panic, and no datagram of the encrypted call may leave in
-// clear.
+// from the network, into an engine whose call with the peer is encrypted
+// both ways. Nothing may panic, no datagram of the encrypted call may leave
+// in clear, and no cleartext datagram claiming the call may reach the
+// application (but a faithful retransmission of the ACCEPT).
 func FuzzEngine(f *testing.F) {
 	f.Add([]byte{0, 4, 0x01, 0x01, 0x00, 0x10})
 	f.Add(append([]byte{1, 12}, iaxFrame(fb{src: callB, dst: callA, ts: 9, oseq: 1, iseq: 2}, iax.IAXHangup)...))
@@ -21,6 +22,7 @@ func FuzzEngine(f *testing.F) {
 		a, b := newHost(t, "A", addrA, PolicyOpportunistic), newHost(t, "B", addrB, PolicyOpportunistic)
 		l := newLink(t, a, b)
 		establish(t, l)
+		l.mustArrive("B", mini(callB, 30, 20)) // A has now seen B switch
 		out := make([]byte, 0, 4096)
 		for len(data) >= 2 {
 			dir, n := data[0], int(data[1])
@@ -40,7 +42,15 @@ func FuzzEngine(f *testing.F) {
 					}
 				}
 			} else {
-				a.eng.Inbound(l.now, addrB, pkt, out)
+				r := a.eng.Inbound(l.now, addrB, pkt, out)
+				src, ok := iax.PeekSrcCall(pkt)
+				claims := ok && src == callB && !crypt.IsEncryptedFrame(pkt)
+				if k, err := iax.Classify(pkt); err != nil || k == iax.KindTrunk || k == iax.KindMeta {
+					claims = false
+				}
+				if r.Verdict == Forward && claims && !hasMarker(pkt) {
+					t.Fatalf("a cleartext frame claiming the encrypted call reached the application: %x", pkt)
+				}
 			}
 			a.eng.TakeInjected(nil)
 		}
