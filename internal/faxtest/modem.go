@@ -85,10 +85,13 @@ type Modem struct {
 	t   testing.TB
 }
 
-// RequireTools skips the test, saying why, unless it runs as root with
+// RequireTools skips the test, saying why, under -short, or unless it runs as root with
 // `ip netns`, iaxmodem, efax and efix available.
 func RequireTools(t testing.TB) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("fax test skipped with -short")
+	}
 	netns.RequireRoot(t)
 	var missing []string
 	for _, bin := range []string{"iaxmodem", "efax", "efix", "stdbuf"} {
