@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -59,9 +60,18 @@ func TestRequirePolicyRefusesVisibly(t *testing.T) {
 	da := newDaemon(t, a, "--policy", "require")
 	ma, mb := modems(t, a, b, appPort, faxtest.DefaultPort, daemonPort, faxtest.DefaultPort)
 	page := faxtest.MakePage(t, t.TempDir())
-	for _, dir := range []struct{ from, to *faxtest.Modem }{{ma, mb}, {mb, ma}} {
+	for i, dir := range []struct{ from, to *faxtest.Modem }{{ma, mb}, {mb, ma}} {
 		done := faxAsync(t, dir.from, dir.to, page, 1)
-		waitCall(t, da, 60*time.Second, "failed")
+		// Failed calls stay listed as failed: wait for this one.
+		netns.WaitFor(t, 60*time.Second, func() (bool, string) {
+			n := 0
+			for _, c := range da.status(t).Calls {
+				if c.State == "failed" {
+					n++
+				}
+			}
+			return n > i, fmt.Sprintf("%d failed calls listed, want %d", n, i+1)
+		})
 		res := <-done
 		if res.Err() == nil {
 			t.Fatalf("fax %s -> %s went through in clear under --policy require", res.From, res.To)
