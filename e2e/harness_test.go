@@ -107,7 +107,9 @@ func (d *daemon) start(t *testing.T) {
 	})
 }
 
-// status is the JSON of `iaxcrypt status --json`.
+// status is the JSON of `iaxcrypt status --json`, decoded with types of
+// its own rather than control.Status: the test checks the field names the
+// issue and the README promise, not whatever the control package's tags say.
 type status struct {
 	Identity string       `json:"identity"`
 	Calls    []callStatus `json:"calls"`
