@@ -2,29 +2,15 @@ package main
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"net/netip"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
-	"github.com/iaxcrypt/iaxcrypt/control"
-	"github.com/iaxcrypt/iaxcrypt/crypt"
-	"github.com/iaxcrypt/iaxcrypt/device"
-	"github.com/iaxcrypt/iaxcrypt/engine"
-	"github.com/iaxcrypt/iaxcrypt/keystore"
+	"github.com/iaxcrypt/iaxcrypt/daemon"
 	"github.com/iaxcrypt/iaxcrypt/platform"
-	"github.com/iaxcrypt/iaxcrypt/route"
-	"github.com/iaxcrypt/iaxcrypt/tun"
 )
-
-// tunMTU leaves room for what an encrypted frame adds, so a full-size
-// datagram of the application still fits a 1500-byte path once sealed.
-const tunMTU = 1500 - engine.Overhead
 
 // requireRoot is platform.RequireRoot, named for the commands that need it.
 func requireRoot() error { return platform.RequireRoot() }
@@ -38,200 +24,10 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: o.logLevel}))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := up(ctx, o, log); err != nil {
+	cfg := daemon.Config{TUN: o.tun, AppPort: o.appPort, Listen: o.listen, Peers: o.peers,
+		Policy: o.policy, StateDir: o.stateDir, Control: o.control, Version: version}
+	if err := daemon.Run(ctx, cfg, log); err != nil {
 		return fail(stderr, err)
 	}
 	return exitOK
-}
-
-// up sets the daemon up in order, waits for ctx, and tears down what it set
-// up in reverse order, also when a step fails half way.
-func up(ctx context.Context, o upOptions, log *slog.Logger) (err error) {
-	var undo []func()
-	defer func() {
-		for i := len(undo) - 1; i >= 0; i-- {
-			undo[i]()
-		}
-	}()
-
-	if err := requireRoot(); err != nil {
-		return err
-	}
-	// Routing a crashed run left behind (its rules and the blackhole) is
-	// taken over by router.Up, not removed first: removing it would open
-	// the direct path until the new route is in, and a call still in
-	// progress would send its frames in clear.
-	rcfg := route.Config{TunName: o.tun, AppPort: o.appPort, FwMark: route.DefaultFwMark, TakeOver: true}
-	if found, err := route.Leftovers(rcfg); err != nil {
-		log.Warn("list routing left by an earlier run", "err", err)
-	} else {
-		for _, f := range found {
-			log.Warn("taking over routing left by an earlier run", "what", f)
-		}
-	}
-
-	id, created, err := keystore.LoadOrCreate(o.stateDir)
-	if err != nil {
-		return err
-	}
-	log.Info("identity", "fingerprint", id.Public().Fingerprint(), "created", created, "file", keystore.Path(o.stateDir))
-
-	// A TUN that outlived its daemon (another process held it open) must
-	// go: the new run's route has to point into a device it owns.
-	// Deleting it takes its route along; the blackhole stays.
-	if tun.Exists(o.tun) {
-		if err := tun.Delete(o.tun); err != nil {
-			return fmt.Errorf("remove TUN %s left by an earlier run: %w (is another iaxcrypt running? if not, try \"iaxcrypt down --tun %s --app-port %d\")", o.tun, err, o.tun, o.appPort)
-		}
-		log.Warn("removed TUN device left by an earlier run", "tun", o.tun)
-	}
-	tdev, err := tun.Create(o.tun, tunMTU)
-	if err != nil {
-		return err
-	}
-	tunName, err := tdev.Name()
-	if err != nil {
-		tdev.Close()
-		return fmt.Errorf("read the name of TUN %s: %w", o.tun, err)
-	}
-	rcfg.TunName = tunName
-	closeTUN := func() { tdev.Close() }
-	undo = append(undo, func() {
-		if closeTUN != nil {
-			closeTUN()
-		}
-	})
-
-	uc, err := platform.ListenUDP(o.listen, platform.SocketOptions{FwMark: rcfg.FwMark})
-	if err != nil {
-		return err // says which port and what to do
-	}
-	conn, err := device.NewUDPConn(uc)
-	if err != nil {
-		uc.Close()
-		return err
-	}
-	closeConn := func() { conn.Close() }
-	undo = append(undo, func() {
-		if closeConn != nil {
-			closeConn()
-		}
-	})
-
-	router, err := route.New(rcfg)
-	if err != nil {
-		return fmt.Errorf("set up routing: %w", err)
-	}
-	// Peers added before Up are installed by Up, so that a take-over
-	// keeps their rules from the earlier run instead of removing and
-	// adding them again.
-	for _, p := range o.peers {
-		if err := router.AddPeer(p); err != nil {
-			return fmt.Errorf("route peer %s: %w", p, err)
-		}
-	}
-	if err := router.Up(); err != nil {
-		// A refused or failed take-over leaves the kill switch as it
-		// was: the application's packets stay dropped, not sent in clear.
-		return fmt.Errorf("install routing into TUN %s: %w", tunName, err)
-	}
-	undo = append(undo, func() {
-		if err := router.Close(); err != nil {
-			log.Error("remove routing", "err", err, "fix", "run iaxcrypt down")
-		}
-	})
-
-	events := device.NewEventLog(log)
-	undo = append(undo, events.Close)
-	eng, err := engine.New(engine.Config{Identity: id, Policy: o.policy, OnEvent: events.Handle})
-	if err != nil {
-		return fmt.Errorf("start engine: %w", err)
-	}
-	raw, err := platform.OpenRawSocket(platform.SocketOptions{FwMark: rcfg.FwMark}) // passes non-IAX2 traffic to routed peers through
-	if err != nil {
-		return err
-	}
-	if err := raw.IPv6Err(); err != nil {
-		log.Warn("IPv6 traffic to routed peers that is not IAX2 will be dropped", "err", err)
-	}
-	dev, err := device.New(device.Config{TUN: tdev, Conn: conn, Engine: eng, Raw: raw, AppPort: o.appPort, Logger: log})
-	if err != nil {
-		raw.Close()
-		return err
-	}
-	// The device owns the TUN and socket from here on.
-	closeTUN, closeConn = nil, nil
-	undo = append(undo, func() {
-		if err := dev.Close(); err != nil {
-			log.Warn("stop data path", "err", err)
-		}
-		s := dev.Stats()
-		log.Info("data path stopped", "from_app", s.FromApp, "to_network", s.ToNetwork,
-			"from_network", s.FromNetwork, "to_app", s.ToApp, "not_iax", s.NotIAX, "engine_drops", s.EngineDrops,
-			"passed_through", s.PassedThrough, "pass_through_errors", s.PassThroughErrors)
-	})
-
-	srv, err := control.Listen(o.control, &daemon{id: id, eng: eng, router: router}, log)
-	if err != nil {
-		return err
-	}
-	undo = append(undo, func() { srv.Close() })
-
-	if err := platform.DropPrivileges(); err != nil {
-		return err // platform says what failed and how to fix it
-	}
-	log.Info("iaxcrypt up", "version", version, "tun", tunName, "app_port", o.appPort, "listen", o.listen,
-		"policy", o.policy, "peers", o.peers, "control", o.control)
-	<-ctx.Done()
-	log.Info("shutting down: removing routes, rules and the TUN device")
-	return nil
-}
-
-// daemon answers control requests from the engine and the router.
-type daemon struct {
-	id     crypt.Identity
-	eng    *engine.Engine
-	router route.Router
-}
-
-func (d *daemon) Status() control.Status {
-	infos := d.eng.Calls(time.Now())
-	st := control.Status{Identity: d.id.Public().Fingerprint(), Calls: make([]control.CallStatus, 0, len(infos))}
-	for _, ci := range infos {
-		st.Calls = append(st.Calls, callStatus(ci))
-	}
-	return st
-}
-
-// callStatus converts the engine's view of a call for the control socket.
-func callStatus(ci engine.CallInfo) control.CallStatus {
-	cs := control.CallStatus{
-		Peer: ci.Peer.String(), LocalCall: ci.LocalCall, RemoteCall: ci.RemoteCall,
-		State: ci.Status.String(), TxPackets: ci.TxPackets, RxPackets: ci.RxPackets, Dropped: ci.Dropped,
-	}
-	if ci.Encrypted {
-		cs.Cipher = ci.Cipher.String()
-		cs.SAS = ci.SAS.String()
-		cs.PeerIdentity = ci.PeerIdentity.Fingerprint()
-	} else {
-		cs.Reason = ci.Reason
-	}
-	return cs
-}
-
-func (d *daemon) AddRoute(p netip.Addr) error {
-	if err := d.router.AddPeer(p); err != nil {
-		return fmt.Errorf("route %s: %w", p, err)
-	}
-	return nil
-}
-
-func (d *daemon) DelRoute(p netip.Addr) error {
-	if err := d.router.DelPeer(p); err != nil {
-		if errors.Is(err, route.ErrUnknownPeer) {
-			return fmt.Errorf("%s is not routed through the daemon (see the --peer flags and route add)", p)
-		}
-		return fmt.Errorf("remove route to %s: %w", p, err)
-	}
-	return nil
 }

@@ -1,0 +1,232 @@
+// Package daemon runs iaxcrypt's tunnel daemon: it creates the TUN device,
+// the socket and the routing, starts the data path (package device) around
+// the engine, serves the control socket, drops privileges, and undoes all
+// of it when told to stop. cmd/iaxcrypt only turns flags into a Config.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"time"
+
+	"github.com/iaxcrypt/iaxcrypt/control"
+	"github.com/iaxcrypt/iaxcrypt/crypt"
+	"github.com/iaxcrypt/iaxcrypt/device"
+	"github.com/iaxcrypt/iaxcrypt/engine"
+	"github.com/iaxcrypt/iaxcrypt/keystore"
+	"github.com/iaxcrypt/iaxcrypt/platform"
+	"github.com/iaxcrypt/iaxcrypt/route"
+	"github.com/iaxcrypt/iaxcrypt/tun"
+)
+
+// Config is what `iaxcrypt up` was asked to run.
+type Config struct {
+	TUN      string       // TUN device name (iax0; utun on macOS)
+	AppPort  uint16       // the IAX2 application's UDP port
+	Listen   string       // the daemon's own UDP address, e.g. ":4570"
+	Peers    []netip.Addr // peers routed through the daemon from the start
+	Policy   engine.Policy
+	StateDir string // holds the identity key
+	Control  string // path of the control socket
+	Version  string // logged at start
+}
+
+// tunMTU leaves room for what an encrypted frame adds, so a full-size
+// datagram of the application still fits a 1500-byte path once sealed.
+const tunMTU = 1500 - engine.Overhead
+
+// Run sets the daemon up in order, runs it until ctx is done, and tears
+// down what it set up in reverse order, also when a step fails half way.
+// Its errors say what failed and what to do.
+func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
+	var undo []func()
+	defer func() {
+		for i := len(undo) - 1; i >= 0; i-- {
+			undo[i]()
+		}
+	}()
+
+	if err := platform.RequireRoot(); err != nil {
+		return err
+	}
+	// Routing a crashed run left behind (its rules and the blackhole) is
+	// taken over by router.Up, not removed first: removing it would open
+	// the direct path until the new route is in, and a call still in
+	// progress would send its frames in clear.
+	rcfg := route.Config{TunName: o.TUN, AppPort: o.AppPort, FwMark: route.DefaultFwMark, TakeOver: true}
+	if found, err := route.Leftovers(rcfg); err != nil {
+		log.Warn("list routing left by an earlier run", "err", err)
+	} else {
+		for _, f := range found {
+			log.Warn("taking over routing left by an earlier run", "what", f)
+		}
+	}
+
+	id, created, err := keystore.LoadOrCreate(o.StateDir)
+	if err != nil {
+		return err
+	}
+	log.Info("identity", "fingerprint", id.Public().Fingerprint(), "created", created, "file", keystore.Path(o.StateDir))
+
+	// A TUN that outlived its daemon (another process held it open) must
+	// go: the new run's route has to point into a device it owns.
+	// Deleting it takes its route along; the blackhole stays.
+	if tun.Exists(o.TUN) {
+		if err := tun.Delete(o.TUN); err != nil {
+			return fmt.Errorf("remove TUN %s left by an earlier run: %w (is another iaxcrypt running? if not, try \"iaxcrypt down --tun %s --app-port %d\")", o.TUN, err, o.TUN, o.AppPort)
+		}
+		log.Warn("removed TUN device left by an earlier run", "tun", o.TUN)
+	}
+	tdev, err := tun.Create(o.TUN, tunMTU)
+	if err != nil {
+		return err
+	}
+	tunName, err := tdev.Name()
+	if err != nil {
+		tdev.Close()
+		return fmt.Errorf("read the name of TUN %s: %w", o.TUN, err)
+	}
+	rcfg.TunName = tunName
+	closeTUN := func() { tdev.Close() }
+	undo = append(undo, func() {
+		if closeTUN != nil {
+			closeTUN()
+		}
+	})
+
+	uc, err := platform.ListenUDP(o.Listen, platform.SocketOptions{FwMark: rcfg.FwMark})
+	if err != nil {
+		return err // says which port and what to do
+	}
+	conn, err := device.NewUDPConn(uc)
+	if err != nil {
+		uc.Close()
+		return err
+	}
+	closeConn := func() { conn.Close() }
+	undo = append(undo, func() {
+		if closeConn != nil {
+			closeConn()
+		}
+	})
+
+	router, err := route.New(rcfg)
+	if err != nil {
+		return fmt.Errorf("set up routing: %w", err)
+	}
+	// Peers added before Up are installed by Up, so that a take-over
+	// keeps their rules from the earlier run instead of removing and
+	// adding them again.
+	for _, p := range o.Peers {
+		if err := router.AddPeer(p); err != nil {
+			return fmt.Errorf("route peer %s: %w", p, err)
+		}
+	}
+	if err := router.Up(); err != nil {
+		// A refused or failed take-over leaves the kill switch as it
+		// was: the application's packets stay dropped, not sent in clear.
+		return fmt.Errorf("install routing into TUN %s: %w", tunName, err)
+	}
+	undo = append(undo, func() {
+		if err := router.Close(); err != nil {
+			log.Error("remove routing", "err", err, "fix", "run iaxcrypt down")
+		}
+	})
+
+	events := device.NewEventLog(log)
+	undo = append(undo, events.Close)
+	eng, err := engine.New(engine.Config{Identity: id, Policy: o.Policy, OnEvent: events.Handle})
+	if err != nil {
+		return fmt.Errorf("start engine: %w", err)
+	}
+	raw, err := platform.OpenRawSocket(platform.SocketOptions{FwMark: rcfg.FwMark}) // passes non-IAX2 traffic to routed peers through
+	if err != nil {
+		return err
+	}
+	if err := raw.IPv6Err(); err != nil {
+		log.Warn("IPv6 traffic to routed peers that is not IAX2 will be dropped", "err", err)
+	}
+	dev, err := device.New(device.Config{TUN: tdev, Conn: conn, Engine: eng, Raw: raw, AppPort: o.AppPort, Logger: log})
+	if err != nil {
+		raw.Close()
+		return err
+	}
+	// The device owns the TUN and socket from here on.
+	closeTUN, closeConn = nil, nil
+	undo = append(undo, func() {
+		if err := dev.Close(); err != nil {
+			log.Warn("stop data path", "err", err)
+		}
+		s := dev.Stats()
+		log.Info("data path stopped", "from_app", s.FromApp, "to_network", s.ToNetwork,
+			"from_network", s.FromNetwork, "to_app", s.ToApp, "not_iax", s.NotIAX, "engine_drops", s.EngineDrops,
+			"passed_through", s.PassedThrough, "pass_through_errors", s.PassThroughErrors)
+	})
+
+	srv, err := control.Listen(o.Control, &controlHandler{id: id, eng: eng, router: router}, log)
+	if err != nil {
+		return err
+	}
+	undo = append(undo, func() { srv.Close() })
+
+	if err := platform.DropPrivileges(); err != nil {
+		return err // platform says what failed and how to fix it
+	}
+	log.Info("iaxcrypt up", "version", o.Version, "tun", tunName, "app_port", o.AppPort, "listen", o.Listen,
+		"policy", o.Policy, "peers", o.Peers, "control", o.Control)
+	<-ctx.Done()
+	log.Info("shutting down: removing routes, rules and the TUN device")
+	return nil
+}
+
+// controlHandler answers control requests from the engine and the router.
+type controlHandler struct {
+	id     crypt.Identity
+	eng    *engine.Engine
+	router route.Router
+}
+
+func (d *controlHandler) Status() control.Status {
+	infos := d.eng.Calls(time.Now())
+	st := control.Status{Identity: d.id.Public().Fingerprint(), Calls: make([]control.CallStatus, 0, len(infos))}
+	for _, ci := range infos {
+		st.Calls = append(st.Calls, callStatus(ci))
+	}
+	return st
+}
+
+// callStatus converts the engine's view of a call for the control socket.
+func callStatus(ci engine.CallInfo) control.CallStatus {
+	cs := control.CallStatus{
+		Peer: ci.Peer.String(), LocalCall: ci.LocalCall, RemoteCall: ci.RemoteCall,
+		State: ci.Status.String(), TxPackets: ci.TxPackets, RxPackets: ci.RxPackets, Dropped: ci.Dropped,
+	}
+	if ci.Encrypted {
+		cs.Cipher = ci.Cipher.String()
+		cs.SAS = ci.SAS.String()
+		cs.PeerIdentity = ci.PeerIdentity.Fingerprint()
+	} else {
+		cs.Reason = ci.Reason
+	}
+	return cs
+}
+
+func (d *controlHandler) AddRoute(p netip.Addr) error {
+	if err := d.router.AddPeer(p); err != nil {
+		return fmt.Errorf("route %s: %w", p, err)
+	}
+	return nil
+}
+
+func (d *controlHandler) DelRoute(p netip.Addr) error {
+	if err := d.router.DelPeer(p); err != nil {
+		if errors.Is(err, route.ErrUnknownPeer) {
+			return fmt.Errorf("%s is not routed through the daemon (see the --peer flags and route add)", p)
+		}
+		return fmt.Errorf("remove route to %s: %w", p, err)
+	}
+	return nil
+}
