@@ -80,12 +80,19 @@ type Sealer struct {
 	nonce   [nonceLen]byte // in the struct so passing it to the AEAD does not allocate
 }
 
-func newSealer(c Cipher, splitKey [32]byte) (*Sealer, error) {
+// directionAEAD derives one direction's transport key from Noise's split
+// key and makes the AEAD for it.
+func directionAEAD(c Cipher, splitKey [32]byte) (cipher.AEAD, [32]byte, error) {
 	key, err := transportKey(c, splitKey)
 	if err != nil {
-		return nil, err
+		return nil, key, err
 	}
 	a, err := newAEAD(c, key)
+	return a, key, err
+}
+
+func newSealer(c Cipher, splitKey [32]byte) (*Sealer, error) {
+	a, key, err := directionAEAD(c, splitKey)
 	if err != nil {
 		return nil, err
 	}
@@ -129,11 +136,7 @@ type Opener struct {
 }
 
 func newOpener(c Cipher, splitKey [32]byte) (*Opener, error) {
-	key, err := transportKey(c, splitKey)
-	if err != nil {
-		return nil, err
-	}
-	a, err := newAEAD(c, key)
+	a, key, err := directionAEAD(c, splitKey)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -168,36 +169,10 @@ func checkWire(t *testing.T, path string, wantCalls int) {
 	}
 }
 
-func containsIE(tsharkLine string, id int) bool {
-	for _, f := range splitAny(tsharkLine, ",\t") {
-		var v int
-		if _, err := fmt.Sscanf(f, "0x%x", &v); err == nil && v == id {
-			return true
-		}
-		if _, err := fmt.Sscanf(f, "%d", &v); err == nil && v == id {
-			return true
-		}
-	}
-	return false
-}
-
-func splitAny(s, seps string) []string {
-	var out []string
-	cur := ""
-	for _, r := range s {
-		if containsRune(seps, r) {
-			out = append(out, cur)
-			cur = ""
-			continue
-		}
-		cur += string(r)
-	}
-	return append(out, cur)
-}
-
-func containsRune(s string, r rune) bool {
-	for _, c := range s {
-		if c == r {
+func containsIE(tsharkLine string, id int64) bool {
+	fields := strings.FieldsFunc(tsharkLine, func(r rune) bool { return r == ',' || r == '\t' })
+	for _, f := range fields {
+		if v, err := strconv.ParseInt(f, 0, 64); err == nil && v == id { // "0xc3" or "195"
 			return true
 		}
 	}

@@ -53,12 +53,3 @@ func (r DropReason) String() string {
 	}
 	return "unknown"
 }
-
-// DropReasons lists every reason, for exporting counters.
-func DropReasons() []DropReason {
-	rs := make([]DropReason, 0, numDropReasons-1)
-	for r := DropNone + 1; r < numDropReasons; r++ {
-		rs = append(rs, r)
-	}
-	return rs
-}

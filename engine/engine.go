@@ -169,14 +169,6 @@ func (e *Engine) TakeInjected(dst []Packet) []Packet {
 	return dst
 }
 
-// HasInjected reports whether TakeInjected has anything, without locking
-// for long.
-func (e *Engine) HasInjected() bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.injected) > 0
-}
-
 func (e *Engine) inject(dir Direction, peer netip.AddrPort, data []byte) {
 	e.injected = append(e.injected, Packet{Dir: dir, Peer: peer, Data: data})
 }

@@ -91,7 +91,7 @@ func TestEncryptedCallBothWays(t *testing.T) {
 	}
 	// The ended call stays listed for a minute after it ended, then goes.
 	ended := l.now
-	a.eng.Expire(ended.Add(DefaultLingerForTest + time.Second))
+	a.eng.Expire(ended.Add(iax.DefaultLinger + time.Second))
 	if cs := a.eng.Calls(ended.Add(59 * time.Second)); len(cs) != 1 || cs[0].Status != StatusEnded {
 		t.Fatalf("A lists %+v 59 s after the end, want the ended call", cs)
 	}
@@ -100,9 +100,6 @@ func TestEncryptedCallBothWays(t *testing.T) {
 		t.Fatalf("A still lists %d calls 61 s after the end", n)
 	}
 }
-
-// DefaultLingerForTest is the tracker's linger, for tests that wait it out.
-const DefaultLingerForTest = iax.DefaultLinger
 
 func TestHangupFromCaller(t *testing.T) {
 	a, b := newHost(t, "A", addrA, PolicyOpportunistic), newHost(t, "B", addrB, PolicyOpportunistic)

@@ -298,14 +298,7 @@ func (t *Tracker[T]) observeNew(now time.Time, dir Direction, peer netip.AddrPor
 		t.stats.EvictedHalfOpen++
 		t.remove(t.halfOpen.Front().Value.(*Call[T]), RemovedEvicted)
 	}
-	for t.halfOpen.Len()+t.open.Len() >= t.limits.MaxCalls {
-		oldest := t.open.Front()
-		if oldest == nil {
-			oldest = t.halfOpen.Front()
-		}
-		t.stats.EvictedCalls++
-		t.remove(oldest.Value.(*Call[T]), RemovedEvicted)
-	}
+	t.makeRoom()
 	c := &Call[T]{Peer: peer, Outgoing: dir == FromApp, State: CallOffered, Started: now, LastSeen: now, halfOpen: true}
 	if dir == FromApp {
 		c.LocalCall = f.SrcCall
@@ -318,6 +311,19 @@ func (t *Tracker[T]) observeNew(now time.Time, dir Direction, peer netip.AddrPor
 	t.mark(c, dir, f)
 	t.stats.Created++
 	return c, true
+}
+
+// makeRoom evicts calls until one more fits under MaxCalls: the least
+// recently seen answered call first, a half-open one if none is answered.
+func (t *Tracker[T]) makeRoom() {
+	for t.halfOpen.Len()+t.open.Len() >= t.limits.MaxCalls {
+		oldest := t.open.Front()
+		if oldest == nil {
+			oldest = t.halfOpen.Front()
+		}
+		t.stats.EvictedCalls++
+		t.remove(oldest.Value.(*Call[T]), RemovedEvicted)
+	}
 }
 
 // learnCallNumber records the call number the other side chose, which
@@ -393,14 +399,7 @@ func (t *Tracker[T]) Adopt(now time.Time, dir Direction, peer netip.AddrPort, f 
 	if t.byLocal[lk] != nil || t.byRemote[rk] != nil {
 		return nil
 	}
-	for t.open.Len()+t.halfOpen.Len() >= t.limits.MaxCalls {
-		oldest := t.open.Front()
-		if oldest == nil {
-			oldest = t.halfOpen.Front()
-		}
-		t.stats.EvictedCalls++
-		t.remove(oldest.Value.(*Call[T]), RemovedEvicted)
-	}
+	t.makeRoom()
 	t.byLocal[lk], t.byRemote[rk] = c, c
 	c.elem = t.open.PushBack(c)
 	t.mark(c, dir, f)
