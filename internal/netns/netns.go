@@ -235,7 +235,7 @@ func staleNames(list, prefix string, alive func(int) bool) []string {
 			continue
 		}
 		parts := strings.Split(rest, "-")
-		if len(parts) != 3 || (parts[2] != "a" && parts[2] != "b") {
+		if len(parts) != 3 || (parts[2] != "a" && parts[2] != "b" && parts[2] != "m") {
 			continue
 		}
 		pid, err := strconv.Atoi(parts[0])

@@ -214,3 +214,32 @@ func TestPoll(t *testing.T) {
 		t.Errorf("Poll on a false condition = (%q, %v), want (\"never\", false)", msg, ok)
 	}
 }
+
+func TestTrioRoutesThroughM(t *testing.T) {
+	tr := NewTrio(t, "nstrio")
+	route := tr.A.MustRun("ip", "route", "get", TrioAddrB.Addr().String())
+	if !strings.Contains(route, "via "+TrioAddrMA.Addr().String()) {
+		t.Fatalf("A's route to B does not go through M: %s", route)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const port = 47124
+	addr := fmt.Sprintf("NETNS_TEST_ADDR=%s:%d", TrioAddrB.Addr(), port)
+	srv := tr.B.Command(context.Background(), exe)
+	srv.Env = append(os.Environ(), helperEnv+"=echo-server", addr)
+	p, err := tr.B.StartCmd("echo-server", srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	tr.B.WaitUDPBound(t, 10*time.Second, port)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cli := tr.A.Command(ctx, exe)
+	cli.Env = append(os.Environ(), helperEnv+"=echo-client", addr)
+	if out, err := cli.CombinedOutput(); err != nil || !strings.Contains(string(out), "reply ping") {
+		t.Fatalf("echo from A to B through M: %v: %s", err, out)
+	}
+}
