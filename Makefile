@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 # thread, which Go allows only in binaries without cgo.
 TOOLBIN  := $(CURDIR)/.cache/bin
 
-.PHONY: all build install test test-short lint fuzz bench darwin clean
+.PHONY: all build install test test-short lint fuzz bench darwin asterisk clean
 
 all: build
 
@@ -22,16 +22,23 @@ install: build
 	test -e $(DESTDIR)/etc/default/iaxcrypt || install -D -m 0644 dist/iaxcrypt.default $(DESTDIR)/etc/default/iaxcrypt
 
 # Every test: unit tests, and, when run as root, the namespace tests with real
-# iaxmodem/efax peers and tshark. Also builds for macOS so darwin code stays
-# compilable. -p 1: the fax tests run real-time audio and must not share the
-# two CPUs with another package's fax test.
-test: darwin
+# iaxmodem/efax peers, Asterisk PBXs and tshark. Also builds for macOS so
+# darwin code stays compilable. -p 1: the fax tests run real-time audio and
+# must not share the two CPUs with another package's fax test.
+test: darwin asterisk
 	$(GO) vet ./...
 	$(GO) test -count=1 -p 1 -timeout 20m ./...
 
 # Unit tests only (no root needed; the namespace tests skip themselves).
 test-short:
 	$(GO) test -count=1 -short ./...
+
+# Builds Asterisk from ../shared/vendor/asterisk-22.10.1.tar.gz (or
+# $IAXCRYPT_ASTERISK_TARBALL) once per machine into a cache keyed by the
+# tarball's sha256, for the Asterisk end-to-end tests; without the tarball
+# it says so and does nothing, and those tests skip.
+asterisk:
+	scripts/asterisk-build.sh
 
 darwin:
 	GOOS=darwin GOARCH=arm64 $(GO) build ./...
