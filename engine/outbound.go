@@ -62,9 +62,6 @@ func (e *Engine) outboundFull(now time.Time, peer netip.AddrPort, frame, out []b
 		}
 		return e.drop(now, peer, nil, DropUnknownCall)
 	}
-	if created {
-		c.Data = &callState{}
-	}
 	switch {
 	case isIAX && sub == iax.IAXNew:
 		return e.outboundNew(now, c, &f, frame, out, created)
@@ -91,7 +88,7 @@ func (e *Engine) outboundNew(now time.Time, c *iax.Call[*callState], f *iax.Full
 		if err != nil {
 			e.setStatus(now, c, StatusCleartext, "could not start the handshake", err)
 		} else {
-			s.initiator, s.offer = init, offer
+			s.initiator, s.offer, s.offerMade = init, offer, true
 			e.setStatus(now, c, StatusNegotiating, "offer sent", nil)
 		}
 	}
@@ -123,8 +120,15 @@ func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.F
 		return forward(frame)
 	}
 	if s.offer == nil {
+		why := "the caller offered no encryption (no iaxcrypt there?)"
+		if s.badOffer != nil {
+			why = "the caller's offer does not parse: " + s.badOffer.Error()
+		}
 		if e.cfg.Policy == PolicyRequire {
-			return e.refuseAccept(now, c, f, iax.FromApp, out, "encryption required: the caller did not offer iaxcrypt")
+			return e.refuseAccept(now, c, f, iax.FromApp, out, "encryption required: "+why)
+		}
+		if s.status != StatusCleartext {
+			e.setStatus(now, c, StatusCleartext, why, nil)
 		}
 		e.stats.ClearPackets++
 		return forward(frame)
@@ -145,8 +149,12 @@ func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.F
 		e.stats.ClearPackets++
 		return forward(frame)
 	}
-	s.session, s.answer = sess, answer
-	e.setStatus(now, c, StatusEncrypted, "", nil)
+	e.setSession(c, sess)
+	s.answer = answer
+	s.switchedAt, s.acceptSeq, s.acceptTS = now, f.OSeq, f.Timestamp
+	// Encrypted once the caller proves it holds the keys: its first
+	// encrypted frame.
+	e.setStatus(now, c, StatusNegotiating, "answered; waiting for the caller's first encrypted frame", nil)
 	return forward(b)
 }
 
@@ -176,14 +184,21 @@ func (e *Engine) outboundTrunk(now time.Time, peer netip.AddrPort, frame, out []
 		// Its entries cannot be told apart; some may be encrypted calls'.
 		return e.drop(now, peer, nil, DropMalformed)
 	}
-	if !e.trunkHasEncrypted(iax.FromApp, peer, &t, func(s *callState) bool { return s.encrypted() }) {
+	keyed := func(s *callState) bool { return s.encrypted() }
+	if e.keyedCalls[peer] == 0 && !e.trunkHasEncrypted(iax.FromApp, peer, &t, keyed) {
 		e.stats.ClearPackets++
 		return forward(frame)
 	}
 	var rest []byte
 	err = t.Range(func(en iax.TrunkEntry) bool {
 		c := e.calls.Lookup(iax.FromApp, peer, en.SrcCall)
-		if c == nil || !c.Data.encrypted() {
+		if c == nil {
+			// Encrypted calls with this peer exist: an entry of a call
+			// we cannot name may be one of theirs.
+			e.drop(now, peer, nil, DropUnknownTrunkEntry)
+			return true
+		}
+		if !c.Data.encrypted() {
 			rest = iax.AppendTrunkEntry(rest, t.HasTimestamps(), en)
 			return true
 		}
@@ -207,7 +222,7 @@ func (e *Engine) outboundTrunk(now time.Time, peer netip.AddrPort, frame, out []
 		return e.drop(now, peer, nil, DropMalformed)
 	}
 	if len(rest) == 0 {
-		return Result{Verdict: Drop, Reason: DropNone}
+		return absorbed()
 	}
 	t.Entries = rest
 	return forward(t.AppendTo(out[:0]))
@@ -254,7 +269,11 @@ func (e *Engine) adopt(now time.Time, dir iax.Direction, peer netip.AddrPort, f 
 	if c == nil {
 		return nil
 	}
-	c.Data = &callState{}
+	if dir == iax.FromApp && e.lostOffers.has(peer, f.DstCall) {
+		c.Data.warning = WarnOfferLost
+		e.setStatus(now, c, StatusCleartext, "the caller's offer was pushed out of a full call table before the call was answered", nil)
+		return c
+	}
 	e.setStatus(now, c, StatusCleartext, "call first seen at its ACCEPT (daemon started mid-setup or table full)", nil)
 	return c
 }
