@@ -28,9 +28,10 @@ const (
 	modemLoopbackPort = 4580 // iaxmodem's port beside its PBX
 	trunkSecret       = "trunkpw"
 	modemSecret       = "modempw"
-	// pbxFaxAttempts: a failing daemon fails every attempt, and each costs
-	// half a minute; one retry covers a loaded machine.
-	pbxFaxAttempts = 2
+	// pbxFaxAttempts: as faxAttempts. The daemon is the one process of
+	// the media path without real-time priority, and on a loaded machine
+	// it delays frames enough to cost a T.30 frame now and then.
+	pbxFaxAttempts = faxAttempts
 )
 
 var loopback = netip.MustParseAddr("127.0.0.1")
@@ -117,6 +118,32 @@ func startSite(t *testing.T, in asterisktest.Install, s siteSpec) *pbxSite {
 	})
 	site.pbx.WaitRegistered(t, modem, loopback, 20*time.Second)
 	return site
+}
+
+// faxDuring faxes page from one modem to the other, up to attempts times
+// until the page arrives; during runs, for each attempt, while the call is
+// up (it waits for what it checks, and the call lasts over 15 s). Failed
+// attempts are logged. It returns the last result and the number of
+// attempts made.
+func faxDuring(t *testing.T, from, to *faxtest.Modem, page string, attempts int, during func(attempt int)) (faxtest.Result, int) {
+	t.Helper()
+	for i := 1; ; i++ {
+		if i > 1 {
+			faxtest.WaitIdle(t, 30*time.Second, from, to)
+		}
+		done := make(chan faxtest.Result, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			done <- faxtest.Transfer(ctx, t, from, to, page)
+		}()
+		during(i)
+		res := <-done
+		if res.Err() == nil || i >= attempts {
+			return res, i
+		}
+		t.Logf("attempt %d of %d failed, retrying: %v", i, attempts, res.Err())
+	}
 }
 
 // waitChannel waits until the PBX has an IAX2 channel with the host at
@@ -375,13 +402,14 @@ func fullName(f *iax.FullFrame) string {
 }
 
 // tsharkIAX summarises a capture as Wireshark's own IAX2 dissector sees
-// it on port 4569: how many datagrams of each packet type and frame type,
-// from frame from on.
+// it on port 4569: how many datagrams of each packet type (0 mini voice,
+// 1 full, 2 mini video, 3 meta), frame type, IAX subclass and meta
+// command, from frame from on.
 func tsharkIAX(t *testing.T, path string, from int) string {
 	t.Helper()
 	args := []string{"-r", path, "-d", fmt.Sprintf("udp.port==%d,iax2", daemonPort),
 		"-Y", fmt.Sprintf("frame.number >= %d", from), "-T", "fields",
-		"-e", "iax2.packet_type", "-e", "iax2.type", "-e", "iax2.iax.subclass"}
+		"-e", "iax2.packet_type", "-e", "iax2.type", "-e", "iax2.iax.subclass", "-e", "iax2.trunk.metacmd"}
 	out, err := exec.Command("tshark", args...).Output()
 	if err != nil {
 		t.Fatalf("tshark %s: %v", strings.Join(args, " "), err)
@@ -395,6 +423,9 @@ func tsharkIAX(t *testing.T, path string, from int) string {
 		}
 		if len(f) > 2 && f[2] != "" {
 			key += " iax=" + f[2]
+		}
+		if len(f) > 3 && f[3] != "" {
+			key += " metacmd=" + f[3]
 		}
 		counts[key]++
 	}
@@ -416,12 +447,14 @@ func tsharkFieldsPort(t *testing.T, file string, port int, filter string, fields
 }
 
 // tsharkClearMedia counts, with Wireshark's dissector, the cleartext media
-// after frame from: mini voice frames (packet type 0), trunk frames with
-// entries, and full voice frames (type 2). A cross-check of readWire on a
-// capture that holds a single call.
+// after frame from: mini voice and video frames (packet types 0 and 2),
+// trunk frames (packet type 3, meta command 1; Wireshark shows iaxcrypt's
+// frames as packet type 3 with meta command 0x45), and full voice and
+// video frames (types 2 and 3). A cross-check of readWire for captures
+// whose calls are all encrypted.
 func tsharkClearMedia(t *testing.T, path string, from int) int {
 	t.Helper()
-	filter := fmt.Sprintf("frame.number > %d && (iax2.packet_type == 0 || iax2.trunk.call.scallno || (iax2.packet_type == 1 && iax2.type == 2))", from)
+	filter := fmt.Sprintf("frame.number > %d && (iax2.packet_type == 0 || iax2.packet_type == 2 || (iax2.packet_type == 3 && iax2.trunk.metacmd == 1) || (iax2.packet_type == 1 && (iax2.type == 2 || iax2.type == 3)))", from)
 	out, err := exec.Command("tshark", "-r", path, "-d", fmt.Sprintf("udp.port==%d,iax2", daemonPort), "-Y", filter, "-T", "fields", "-e", "frame.number").Output()
 	if err != nil {
 		t.Fatalf("tshark -Y %q: %v", filter, err)

@@ -69,6 +69,9 @@ type ModemConfig struct {
 	// otherwise it does not register and calls Dial directly.
 	PeerName, Secret string
 	RegisterRefresh  time.Duration
+	// Wrapper is a command line iaxmodem runs under (after chrt), such
+	// as faketime; empty for none.
+	Wrapper []string
 	// NoResponseDelay lets a receiving efax talk to the modem directly,
 	// answering T.30 commands without the gap T.30 asks for (see
 	// ResponseDelay); it exists to measure the harness without it.
@@ -148,7 +151,7 @@ func StartModem(t testing.TB, h *netns.Host, cfg ModemConfig) *Modem {
 
 	// iaxmodem only reads "/etc/iaxmodem/<name>"; a name climbing back to /
 	// points it at our file without touching /etc.
-	args := append(m.prio(), "stdbuf", "-oL", "-eL", "iaxmodem", "../.."+confPath)
+	args := append(append(m.prio(), cfg.Wrapper...), "stdbuf", "-oL", "-eL", "iaxmodem", "../.."+confPath)
 	m.Proc = h.Start("iaxmodem-"+cfg.Name, args[0], args[1:]...)
 	m.Proc.WaitOutput(t, 10*time.Second, "symbolic link")
 	h.WaitUDPBound(t, 10*time.Second, cfg.Port)
