@@ -412,6 +412,11 @@ func TestAsteriskCallNumberReuse(t *testing.T) {
 	if n := w.leakCount(); n != 0 {
 		t.Errorf("%d datagrams of the encrypted calls crossed in clear after an ACCEPT; first: %s", n, w.firstLeak)
 	}
+	// Each NEW was answered at once: a NEW the callee's daemon dropped
+	// (as a frame of the ended call) comes again, a second later.
+	if n := w.clear["full NEW"]; n != len(calls) {
+		t.Errorf("%d NEWs on the wire for %d calls: a NEW with the reused call number went unanswered", n, len(calls))
+	}
 }
 
 // tsharkFieldsOn is tsharkFields for captures on the daemon's port 4569.
