@@ -21,7 +21,7 @@ import (
 func ReadFile(path string, opts Options) (*Report, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("audit: %w", err)
+		return nil, fmt.Errorf("audit: %w", err) // the path is in err
 	}
 	defer f.Close()
 	r, err := Read(f, opts)
@@ -29,7 +29,7 @@ func ReadFile(path string, opts Options) (*Report, error) {
 		r.File = path
 	}
 	if err != nil {
-		return r, fmt.Errorf("audit %s: %w", path, err)
+		return r, fmt.Errorf("%s: %w", path, err)
 	}
 	return r, nil
 }
@@ -79,7 +79,7 @@ func openCapture(r io.Reader) (*captureSource, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	magic, err := br.Peek(4)
 	if err != nil {
-		return nil, fmt.Errorf("%w: not a pcap or pcapng file (%d bytes)", ErrCapture, len(magic))
+		return nil, fmt.Errorf("%w: %d bytes, too short for a pcap or pcapng file", ErrCapture, len(magic))
 	}
 	if bytes.Equal(magic, pcapngMagic) {
 		// Interfaces of different link types (a capture on several
@@ -92,7 +92,7 @@ func openCapture(r io.Reader) (*captureSource, error) {
 	}
 	p, err := pcapgo.NewReader(br)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v (neither pcap nor pcapng)", ErrCapture, err)
+		return nil, fmt.Errorf("%w: neither pcap nor pcapng (%v); give a file written by tcpdump -w, tshark -w or dumpcap", ErrCapture, err)
 	}
 	return &captureSource{r: p, link: p.LinkType(), reader: "pcap"}, nil
 }

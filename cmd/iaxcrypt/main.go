@@ -27,6 +27,7 @@ commands:
   route     add|del PEER: route the application's traffic to PEER through the daemon
   down      remove routing left by a daemon that did not exit cleanly
   identity  print this host's identity fingerprint (creates the key if needed)
+  audit     FILE: check a packet capture for IAX2 calls and cleartext after the switch
   version   print the version
 
 Run "iaxcrypt <command> --help" for a command's flags.
@@ -54,6 +55,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdDown(rest, stdout, stderr)
 	case "identity":
 		return cmdIdentity(rest, stdout, stderr)
+	case "audit":
+		return cmdAudit(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "iaxcrypt", version)
 		return exitOK
