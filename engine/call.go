@@ -131,7 +131,9 @@ func infoOf(c *iax.Call[*callState]) CallInfo {
 		TxPackets: s.tx, RxPackets: s.rx, Dropped: s.dropped, Drops: s.drops,
 		Warning: s.warning, Started: c.Started,
 	}
-	if s.session != nil {
+	// The callee shows keys, SAS and peer only once the caller proved it
+	// holds the keys.
+	if s.session != nil && (c.Outgoing || s.peerSwitched) {
 		ci.Encrypted = true
 		ci.Cipher = s.session.Cipher
 		ci.SAS = s.session.SAS
