@@ -120,7 +120,7 @@ type CallInfo struct {
 	Drops   [numDropReasons]uint32
 	Warning Warning
 	Started time.Time
-	Ended        time.Time // zero while the call goes on
+	Ended   time.Time // zero while the call goes on
 }
 
 func infoOf(c *iax.Call[*callState]) CallInfo {

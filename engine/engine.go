@@ -86,18 +86,18 @@ type Config struct {
 
 // Engine is safe for concurrent use; one lock guards its state.
 type Engine struct {
-	mu       sync.Mutex
-	cfg      Config
-	calls    *iax.Tracker[*callState]
-	ended    endedRing
+	mu    sync.Mutex
+	cfg   Config
+	calls *iax.Tracker[*callState]
+	ended endedRing
 	// keyedCalls counts, per peer, the calls that have keys: a trunk entry
 	// of an unknown call to such a peer is not sent in clear.
 	keyedCalls map[netip.AddrPort]int
 	// lostOffers remembers incoming calls with an offer that a full table
 	// pushed out before the application answered.
 	lostOffers keySet
-	injected []Packet
-	stats    Stats
+	injected   []Packet
+	stats      Stats
 }
 
 // New returns an engine for the configuration.
