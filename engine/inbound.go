@@ -165,6 +165,9 @@ func (e *Engine) inboundFull(now time.Time, peer netip.AddrPort, pkt, out []byte
 		e.stats.ClearPackets++
 		return forward(pkt)
 	}
+	if c.Opaque {
+		return e.opaque(now, c, &f, iax.FromPeer, pkt, out)
+	}
 	switch {
 	case isNew:
 		return e.inboundNew(now, c, &f, pkt, out, created)

@@ -62,6 +62,9 @@ func (e *Engine) outboundFull(now time.Time, peer netip.AddrPort, frame, out []b
 		}
 		return e.drop(now, peer, nil, DropUnknownCall)
 	}
+	if c.Opaque {
+		return e.opaque(now, c, &f, iax.FromApp, frame, out)
+	}
 	switch {
 	case isIAX && sub == iax.IAXNew:
 		return e.outboundNew(now, c, &f, frame, out, created)
@@ -298,4 +301,34 @@ func (e *Engine) noteEnd(now time.Time, c *iax.Call[*callState]) {
 		e.emit(Event{Kind: EventEnded, Time: now, Peer: c.Peer, LocalCall: c.LocalCall,
 			RemoteCall: c.RemoteCall, Outgoing: c.Outgoing, Reason: "hangup"})
 	}
+}
+
+// opaque handles a full frame of a call that the applications encrypt
+// themselves (Asterisk's encryption=aes128): from their AUTHREQ on, chan_iax2
+// encrypts every frame past the call numbers, so the ACCEPT cannot carry an
+// answer and iaxcrypt cannot add its own layer. The call goes on in clear
+// as far as iaxcrypt is concerned (encrypted by Asterisk with a key derived
+// from the peers' shared secret: no forward secrecy, no SAS); under require
+// it is refused at that AUTHREQ.
+func (e *Engine) opaque(now time.Time, c *iax.Call[*callState], f *iax.FullFrame, from iax.Direction, frame, out []byte) Result {
+	s := c.Data
+	switch s.status {
+	case StatusFailed:
+		return e.drop(now, c.Peer, c, DropPolicy)
+	case StatusCleartext:
+	default:
+		const why = "the applications encrypt this call themselves (Asterisk encryption=aes128): iaxcrypt cannot add its own"
+		if e.cfg.Policy == PolicyRequire {
+			return e.refuseAccept(now, c, f, from, out, "encryption required: "+why)
+		}
+		e.dropKeys(c)
+		e.setStatus(now, c, StatusCleartext, why, nil)
+	}
+	if from == iax.FromApp {
+		s.tx++
+	} else {
+		s.rx++
+	}
+	e.stats.ClearPackets++
+	return forward(frame)
 }
