@@ -74,6 +74,13 @@ type callState struct {
 	acceptTS   uint32
 
 	warning Warning
+	// user names the peer's side as Trust knows it; policy and pinned are
+	// the call's policy and the identity the peer must present.
+	user   string
+	policy Policy
+	pinned *crypt.PublicKey
+	// noted: Trust was told how the call went.
+	noted bool
 
 	tx, rx, dropped uint64
 	drops           [numDropReasons]uint32
@@ -240,6 +247,11 @@ func (e *Engine) setStatus(now time.Time, c *iax.Call[*callState], st Status, re
 		ev.Kind = EventFailed
 	case StatusEnded:
 		ev.Kind = EventEnded
+	}
+	ev.Warning = s.warning
+	e.noteOutcome(now, c, st)
+	if s.warning != WarnNone {
+		ev.Warning = s.warning
 	}
 	e.emit(ev)
 }

@@ -79,6 +79,9 @@ type Config struct {
 	// EndedRetention is how long Calls keeps listing ended calls; zero
 	// means 60 s.
 	EndedRetention time.Duration
+	// Trust, if set, gives per-peer policies and remembers peers'
+	// identities (see Trust).
+	Trust Trust
 	// OnEvent, if set, is called for every event, with the engine's lock
 	// held: it must be quick and must not call back into the engine.
 	OnEvent func(Event)
@@ -115,7 +118,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.EndedRetention = 60 * time.Second
 	}
 	e := &Engine{cfg: cfg, calls: iax.NewTracker[*callState](cfg.Limits), keyedCalls: make(map[netip.AddrPort]int)}
-	e.calls.NewData = func() *callState { return &callState{} }
+	e.calls.NewData = func() *callState { return &callState{policy: cfg.Policy} }
 	e.calls.OnRemove = e.forget
 	return e, nil
 }

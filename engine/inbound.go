@@ -96,9 +96,16 @@ func (e *Engine) inboundEncrypted(now time.Time, peer netip.AddrPort, pkt, out [
 		return e.drop(now, peer, c, DropInnerMismatch)
 	}
 	if !s.peerSwitched {
+		if !c.Outgoing {
+			// The callee's side: the caller proved it holds the keys
+			// for the identity it claimed.
+			if refuse, why := e.checkIdentity(now, c, s.session.PeerIdentity); refuse {
+				e.refuseCall(now, c, "encryption required: "+why)
+				return e.drop(now, peer, c, DropPolicy)
+			}
+		}
 		s.peerSwitched = true
-		if s.status == StatusNegotiating && s.session != nil {
-			// The callee's side: the caller proved it holds the keys.
+		if s.status == StatusNegotiating {
 			e.setStatus(now, c, StatusEncrypted, "", nil)
 		}
 	}
@@ -247,7 +254,7 @@ func (e *Engine) acceptRetransmission(now time.Time, c *iax.Call[*callState], f 
 func (e *Engine) downgradeSeen(now time.Time, c *iax.Call[*callState], from iax.Direction, reason string) (Result, bool) {
 	s := c.Data
 	s.warning = WarnDowngradeSuspected
-	if e.cfg.Policy == PolicyRequire {
+	if c.Data.policy == PolicyRequire {
 		e.refuseCall(now, c, "encryption required: "+reason)
 		return e.drop(now, c.Peer, c, DropPolicy), true
 	}
@@ -266,6 +273,15 @@ func (e *Engine) inboundNew(now time.Time, c *iax.Call[*callState], f *iax.FullF
 	s := c.Data
 	s.rx++
 	e.stats.ClearPackets++
+	if created {
+		e.initCall(c, f)
+	}
+	if s.policy == PolicyOff {
+		if created {
+			e.setStatus(now, c, StatusCleartext, "policy off for this peer", nil)
+		}
+		return forward(pkt)
+	}
 	marker, found, err := iax.FindIE(f.Payload, crypt.MarkerIE)
 	if err != nil || !found {
 		if created {
@@ -300,7 +316,7 @@ func (e *Engine) inboundAccept(now time.Time, c *iax.Call[*callState], f *iax.Fu
 	s.initiator = nil
 	if init == nil {
 		// We made no offer (or already gave up on this call).
-		if e.cfg.Policy == PolicyRequire && s.status != StatusFailed {
+		if c.Data.policy == PolicyRequire && s.status != StatusFailed {
 			return e.refuseAccept(now, c, f, iax.FromPeer, out, "encryption required: no offer could be made for this call")
 		}
 		s.rx++
@@ -313,7 +329,7 @@ func (e *Engine) inboundAccept(now time.Time, c *iax.Call[*callState], f *iax.Fu
 		return forward(pkt)
 	}
 	if ieErr != nil || !found {
-		if e.cfg.Policy == PolicyRequire {
+		if c.Data.policy == PolicyRequire {
 			return e.refuseAccept(now, c, f, iax.FromPeer, out, "encryption required: the peer did not answer (no iaxcrypt there?)")
 		}
 		e.setStatus(now, c, StatusCleartext, "the peer did not answer the offer (no iaxcrypt there?)", ieErr)
@@ -326,6 +342,9 @@ func (e *Engine) inboundAccept(now time.Time, c *iax.Call[*callState], f *iax.Fu
 		// The callee has switched to encryption; the call cannot go on in
 		// clear. Fail it visibly on both sides.
 		return e.refuseAccept(now, c, f, iax.FromPeer, out, "handshake failed: "+err.Error())
+	}
+	if refuse, why := e.checkIdentity(now, c, sess.PeerIdentity); refuse {
+		return e.refuseAccept(now, c, f, iax.FromPeer, out, "encryption required: "+why)
 	}
 	b, err := appendWithoutMarker(out[:0], f)
 	if err != nil {

@@ -87,6 +87,12 @@ func (e *Engine) outboundNew(now time.Time, c *iax.Call[*callState], f *iax.Full
 		return e.sealOrPass(now, c, frame, out)
 	}
 	if created {
+		e.initCall(c, f)
+	}
+	if created && s.policy == PolicyOff {
+		e.setStatus(now, c, StatusCleartext, "policy off for this peer", nil)
+	}
+	if created && s.policy != PolicyOff {
 		init, offer, err := crypt.NewInitiator(e.cfg.Identity, f.SrcCall, e.cfg.Ciphers, e.cfg.Rand)
 		if err != nil {
 			e.setStatus(now, c, StatusCleartext, "could not start the handshake", err)
@@ -127,7 +133,7 @@ func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.F
 		if s.badOffer != nil {
 			why = "the caller's offer does not parse: " + s.badOffer.Error()
 		}
-		if e.cfg.Policy == PolicyRequire {
+		if c.Data.policy == PolicyRequire {
 			return e.refuseAccept(now, c, f, iax.FromApp, out, "encryption required: "+why)
 		}
 		if s.status != StatusCleartext {
@@ -139,7 +145,7 @@ func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.F
 	sess, answer, err := crypt.Respond(e.cfg.Identity, s.offer, c.RemoteCall, f.SrcCall, e.cfg.Ciphers, e.cfg.Rand)
 	s.offer = nil
 	if err != nil {
-		if e.cfg.Policy == PolicyRequire {
+		if c.Data.policy == PolicyRequire {
 			return e.refuseAccept(now, c, f, iax.FromApp, out, "encryption required: handshake failed")
 		}
 		e.setStatus(now, c, StatusCleartext, "handshake with the caller failed", err)
@@ -272,6 +278,7 @@ func (e *Engine) adopt(now time.Time, dir iax.Direction, peer netip.AddrPort, f 
 	if c == nil {
 		return nil
 	}
+	e.initCall(c, nil)
 	if dir == iax.FromApp && e.lostOffers.has(peer, f.DstCall) {
 		c.Data.warning = WarnOfferLost
 		e.setStatus(now, c, StatusCleartext, "the caller's offer was pushed out of a full call table before the call was answered", nil)
@@ -318,7 +325,7 @@ func (e *Engine) opaque(now time.Time, c *iax.Call[*callState], f *iax.FullFrame
 	case StatusCleartext:
 	default:
 		const why = "the applications encrypt this call themselves (Asterisk encryption=aes128): iaxcrypt cannot add its own"
-		if e.cfg.Policy == PolicyRequire {
+		if c.Data.policy == PolicyRequire {
 			return e.refuseAccept(now, c, f, from, out, "encryption required: "+why)
 		}
 		e.dropKeys(c)
