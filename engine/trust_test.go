@@ -46,7 +46,9 @@ func (m *memTrust) CheckIdentity(peer netip.AddrPort, _ string, id crypt.PublicK
 	return IdentityChanged
 }
 
-func (m *memTrust) EncryptedBefore(peer netip.AddrPort, _ string) bool { return m.encrypted[peer.Addr()] }
+func (m *memTrust) EncryptedBefore(peer netip.AddrPort, _ string) bool {
+	return m.encrypted[peer.Addr()]
+}
 
 func (m *memTrust) NoteCall(peer netip.AddrPort, _ string, id crypt.PublicKey, encrypted bool, _ time.Time) {
 	if encrypted {
