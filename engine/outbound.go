@@ -62,8 +62,8 @@ func (e *Engine) outboundFull(now time.Time, peer netip.AddrPort, frame, out []b
 		}
 		return e.drop(now, peer, nil, DropUnknownCall)
 	}
-	if created {
-		c.Data = &callState{}
+	if c.Opaque {
+		return e.opaque(now, c, &f, iax.FromApp, frame, out)
 	}
 	switch {
 	case isIAX && sub == iax.IAXNew:
@@ -87,11 +87,17 @@ func (e *Engine) outboundNew(now time.Time, c *iax.Call[*callState], f *iax.Full
 		return e.sealOrPass(now, c, frame, out)
 	}
 	if created {
+		e.initCall(c, f)
+	}
+	if created && s.policy == PolicyOff {
+		e.setStatus(now, c, StatusCleartext, "policy off for this peer", nil)
+	}
+	if created && s.policy != PolicyOff {
 		init, offer, err := crypt.NewInitiator(e.cfg.Identity, f.SrcCall, e.cfg.Ciphers, e.cfg.Rand)
 		if err != nil {
 			e.setStatus(now, c, StatusCleartext, "could not start the handshake", err)
 		} else {
-			s.initiator, s.offer = init, offer
+			s.initiator, s.offer, s.offerMade = init, offer, true
 			e.setStatus(now, c, StatusNegotiating, "offer sent", nil)
 		}
 	}
@@ -123,8 +129,15 @@ func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.F
 		return forward(frame)
 	}
 	if s.offer == nil {
-		if e.cfg.Policy == PolicyRequire {
-			return e.refuseAccept(now, c, f, iax.FromApp, out, "encryption required: the caller did not offer iaxcrypt")
+		why := "the caller offered no encryption (no iaxcrypt there?)"
+		if s.badOffer != nil {
+			why = "the caller's offer does not parse: " + s.badOffer.Error()
+		}
+		if c.Data.policy == PolicyRequire {
+			return e.refuseAccept(now, c, f, iax.FromApp, out, "encryption required: "+why)
+		}
+		if s.status != StatusCleartext {
+			e.setStatus(now, c, StatusCleartext, why, nil)
 		}
 		e.stats.ClearPackets++
 		return forward(frame)
@@ -132,7 +145,7 @@ func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.F
 	sess, answer, err := crypt.Respond(e.cfg.Identity, s.offer, c.RemoteCall, f.SrcCall, e.cfg.Ciphers, e.cfg.Rand)
 	s.offer = nil
 	if err != nil {
-		if e.cfg.Policy == PolicyRequire {
+		if c.Data.policy == PolicyRequire {
 			return e.refuseAccept(now, c, f, iax.FromApp, out, "encryption required: handshake failed")
 		}
 		e.setStatus(now, c, StatusCleartext, "handshake with the caller failed", err)
@@ -145,8 +158,12 @@ func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.F
 		e.stats.ClearPackets++
 		return forward(frame)
 	}
-	s.session, s.answer = sess, answer
-	e.setStatus(now, c, StatusEncrypted, "", nil)
+	e.setSession(c, sess)
+	s.answer = answer
+	s.switchedAt, s.acceptSeq, s.acceptTS = now, f.OSeq, f.Timestamp
+	// Encrypted once the caller proves it holds the keys: its first
+	// encrypted frame.
+	e.setStatus(now, c, StatusNegotiating, "answered; waiting for the caller's first encrypted frame", nil)
 	return forward(b)
 }
 
@@ -176,14 +193,21 @@ func (e *Engine) outboundTrunk(now time.Time, peer netip.AddrPort, frame, out []
 		// Its entries cannot be told apart; some may be encrypted calls'.
 		return e.drop(now, peer, nil, DropMalformed)
 	}
-	if !e.trunkHasEncrypted(iax.FromApp, peer, &t, func(s *callState) bool { return s.encrypted() }) {
+	keyed := func(s *callState) bool { return s.encrypted() }
+	if e.keyedCalls[peer] == 0 && !e.trunkHasEncrypted(iax.FromApp, peer, &t, keyed) {
 		e.stats.ClearPackets++
 		return forward(frame)
 	}
 	var rest []byte
 	err = t.Range(func(en iax.TrunkEntry) bool {
 		c := e.calls.Lookup(iax.FromApp, peer, en.SrcCall)
-		if c == nil || !c.Data.encrypted() {
+		if c == nil {
+			// Encrypted calls with this peer exist: an entry of a call
+			// we cannot name may be one of theirs.
+			e.drop(now, peer, nil, DropUnknownTrunkEntry)
+			return true
+		}
+		if !c.Data.encrypted() {
 			rest = iax.AppendTrunkEntry(rest, t.HasTimestamps(), en)
 			return true
 		}
@@ -207,7 +231,7 @@ func (e *Engine) outboundTrunk(now time.Time, peer netip.AddrPort, frame, out []
 		return e.drop(now, peer, nil, DropMalformed)
 	}
 	if len(rest) == 0 {
-		return Result{Verdict: Drop, Reason: DropNone}
+		return absorbed()
 	}
 	t.Entries = rest
 	return forward(t.AppendTo(out[:0]))
@@ -254,7 +278,12 @@ func (e *Engine) adopt(now time.Time, dir iax.Direction, peer netip.AddrPort, f 
 	if c == nil {
 		return nil
 	}
-	c.Data = &callState{}
+	e.initCall(c, nil)
+	if dir == iax.FromApp && e.lostOffers.has(peer, f.DstCall) {
+		c.Data.warning = WarnOfferLost
+		e.setStatus(now, c, StatusCleartext, "the caller's offer was pushed out of a full call table before the call was answered", nil)
+		return c
+	}
 	e.setStatus(now, c, StatusCleartext, "call first seen at its ACCEPT (daemon started mid-setup or table full)", nil)
 	return c
 }
@@ -279,4 +308,34 @@ func (e *Engine) noteEnd(now time.Time, c *iax.Call[*callState]) {
 		e.emit(Event{Kind: EventEnded, Time: now, Peer: c.Peer, LocalCall: c.LocalCall,
 			RemoteCall: c.RemoteCall, Outgoing: c.Outgoing, Reason: "hangup"})
 	}
+}
+
+// opaque handles a full frame of a call that the applications encrypt
+// themselves (Asterisk's encryption=aes128): from their AUTHREQ on, chan_iax2
+// encrypts every frame past the call numbers, so the ACCEPT cannot carry an
+// answer and iaxcrypt cannot add its own layer. The call goes on in clear
+// as far as iaxcrypt is concerned (encrypted by Asterisk with a key derived
+// from the peers' shared secret: no forward secrecy, no SAS); under require
+// it is refused at that AUTHREQ.
+func (e *Engine) opaque(now time.Time, c *iax.Call[*callState], f *iax.FullFrame, from iax.Direction, frame, out []byte) Result {
+	s := c.Data
+	switch s.status {
+	case StatusFailed:
+		return e.drop(now, c.Peer, c, DropPolicy)
+	case StatusCleartext:
+	default:
+		const why = "the applications encrypt this call themselves (Asterisk encryption=aes128): iaxcrypt cannot add its own"
+		if c.Data.policy == PolicyRequire {
+			return e.refuseAccept(now, c, f, from, out, "encryption required: "+why)
+		}
+		e.dropKeys(c)
+		e.setStatus(now, c, StatusCleartext, why, nil)
+	}
+	if from == iax.FromApp {
+		s.tx++
+	} else {
+		s.rx++
+	}
+	e.stats.ClearPackets++
+	return forward(frame)
 }
