@@ -14,11 +14,11 @@ import (
 )
 
 // Real captures: iaxmodem to iaxmodem (iax/testdata/captures) and
-// Asterisk to Asterisk (testdata/asterisk22).
+// Asterisk to Asterisk (iax/testdata/captures/asterisk22).
 func realCaptures(t *testing.T) []string {
 	t.Helper()
 	var files []string
-	for _, glob := range []string{"../iax/testdata/captures/*.pcap", "testdata/asterisk22/*.pcapng"} {
+	for _, glob := range []string{"../iax/testdata/captures/*.pcap", "../iax/testdata/captures/asterisk22/*.pcapng"} {
 		m, err := filepath.Glob(glob)
 		if err != nil {
 			t.Fatal(err)
