@@ -117,4 +117,3 @@ func rawUDP(from, to netip.AddrPort, payload []byte) []byte {
 	binary.BigEndian.PutUint16(b[24:], uint16(udpHeaderLen+len(payload)))
 	return append(b, payload...)
 }
-
