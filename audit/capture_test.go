@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -226,6 +227,38 @@ func TestTextReport(t *testing.T) {
 	} {
 		if !strings.Contains(text, want) {
 			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestReadDatagrams: the streaming reader hands over the datagrams on the
+// ports asked for, in order, with their packet numbers.
+func TestReadDatagrams(t *testing.T) {
+	dgs := readDatagrams(t, "../iax/testdata/captures/busy-reject.pcap")
+	dns := pcapread.Datagram{Src: v4src, Dst: netip.AddrPortFrom(v4dst.Addr(), 53), Payload: []byte{1}}
+	dns.Src = netip.AddrPortFrom(dns.Src.Addr(), 53)
+	all := append([]pcapread.Datagram{dns}, dgs...)
+	path := filepath.Join(t.TempDir(), "s.pcap")
+	if err := pcapread.WriteUDP(path, all); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var got []Datagram
+	err = ReadDatagrams(f, DefaultPorts(), func(d Datagram) bool {
+		d.Payload = bytes.Clone(d.Payload)
+		got = append(got, d)
+		return len(got) < 3
+	})
+	if err != nil || len(got) != 3 {
+		t.Fatalf("%v, %d datagrams", err, len(got))
+	}
+	for i, d := range got {
+		if d.Packet != i+2 || d.Src != dgs[i].Src || d.Dst != dgs[i].Dst || !bytes.Equal(d.Payload, dgs[i].Payload) {
+			t.Fatalf("datagram %d: %+v, want packet %d %+v", i, d, i+2, dgs[i])
 		}
 	}
 }
