@@ -28,6 +28,7 @@ commands:
   down      remove routing left by a daemon that did not exit cleanly
   identity  print this host's identity fingerprint (creates the key if needed)
   audit     FILE: check a packet capture for IAX2 calls and cleartext after the switch
+  demo      two namespace hosts, a daemon and a phone on each, one encrypted call (root)
   version   print the version
 
 Run "iaxcrypt <command> --help" for a command's flags.
@@ -57,6 +58,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdIdentity(rest, stdout, stderr)
 	case "audit":
 		return cmdAudit(rest, stdout, stderr)
+	case "demo":
+		return cmdDemo(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "iaxcrypt", version)
 		return exitOK
