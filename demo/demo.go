@@ -326,7 +326,7 @@ func (d *run) showVoice(ctx context.Context, w *watcher) error {
 	d.p.linef("         a mini frame: source call, timestamp, then 16-bit linear audio, readable by anyone on the path")
 	d.p.linef("voice  as it crossed the wire (captured on A's veth0), %d bytes = %d + 16-byte header + 16-byte tag:", len(onWire), len(app))
 	d.p.linef("         %s", hexBytes(onWire, 24))
-	d.p.linef("         00 00 45 01: encrypted frame, version 1; call numbers and counter in clear, the frame itself sealed")
+	d.p.linef("         0000 4501: encrypted frame, version 1; then both call numbers and the counter in clear, then the sealed frame")
 	return nil
 }
 
