@@ -21,7 +21,6 @@ import (
 
 // packet is one record of a capture written by a test.
 type packet struct {
-	link    layers.LinkType // pcapng only: the interface's link type
 	data    []byte
 	origLen int // 0: len(data)
 }
