@@ -189,7 +189,7 @@ func (d *run) run(ctx context.Context, res *Result) error {
 		return err
 	}
 
-	ca, cb, err := d.waitEncrypted(ctx, da, db, tx)
+	ca, cb, err := d.waitEncrypted(ctx, da, db, tx, w)
 	if err != nil {
 		return err
 	}
@@ -276,8 +276,10 @@ func statusOf(ctx context.Context, dh *daemonHost) (control.Status, error) {
 	return control.Client{Path: dh.control}.Status(ctx)
 }
 
-// waitEncrypted waits until both daemons show the call encrypted.
-func (d *run) waitEncrypted(ctx context.Context, da, db *daemonHost, tx *process) (ca, cb control.CallStatus, err error) {
+// waitEncrypted waits until both daemons show the call encrypted and the
+// wire has shown an encrypted frame each way, so the narration follows the
+// order of events.
+func (d *run) waitEncrypted(ctx context.Context, da, db *daemonHost, tx *process, w *watcher) (ca, cb control.CallStatus, err error) {
 	err = poll(ctx, 60*time.Second, func() (bool, string) {
 		sa, errA := statusOf(ctx, da)
 		sb, errB := statusOf(ctx, db)
@@ -292,6 +294,9 @@ func (d *run) waitEncrypted(ctx context.Context, da, db *daemonHost, tx *process
 				return false, "the sending efax gave up before the call was encrypted:\n" + tx.output()
 			}
 			return false, fmt.Sprintf("no encrypted call yet: A %+v, B %+v", sa.Calls, sb.Calls)
+		}
+		if ab, ba, _ := w.counts(); ab == 0 || ba == 0 {
+			return false, "the daemons say encrypted, the capture has not shown an encrypted frame each way yet"
 		}
 		return true, ""
 	})
