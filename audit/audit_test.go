@@ -285,3 +285,25 @@ func TestPorts(t *testing.T) {
 		t.Fatalf("--port 5000: %v %+v", err, r)
 	}
 }
+
+// TestAcceptNotCaptured: without the ACCEPT in the capture, the callee's
+// call number and switch come from its encrypted frames.
+func TestAcceptNotCaptured(t *testing.T) {
+	w := replayEncrypted(t, "../iax/testdata/captures/short-call.pcap")
+	accept, err := iax.ParseFull(w.dgs[w.accept].Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dgs := slices.Delete(slices.Clone(w.dgs), w.accept, w.accept+1)
+	r := auditDatagrams(t, dgs)
+	if len(r.Calls) != 1 || r.Leaks != 0 {
+		t.Fatalf("report %+v", r)
+	}
+	c := r.Calls[0]
+	firstFromCallee := firstFrom(t, dgs, w.callee, crypt.IsEncryptedFrame)
+	if c.Answer != nil || c.Encryption != "encrypted" || c.CalleeCall != accept.SrcCall ||
+		c.CalleeEncrypts == nil || c.CalleeEncrypts.Packet != firstFromCallee+1 {
+		t.Fatalf("call %+v (callee encrypts from %+v), want callee call %d encrypting from packet %d",
+			c, c.CalleeEncrypts, accept.SrcCall, firstFromCallee+1)
+	}
+}

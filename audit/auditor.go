@@ -21,9 +21,6 @@ type auditor struct {
 	// number shows. A NEW that reuses a circuit replaces the old call.
 	circuits map[circuit]*track
 	tracks   []*track
-	// trunkPacket is the packet whose trunk entries are being counted, so
-	// a trunk frame counts once per call however many entries it holds.
-	trunkPacket int
 }
 
 // circuit is one end of a call: an endpoint and the call number it chose.
@@ -255,7 +252,6 @@ func (a *auditor) trunk(p Point, from, to netip.AddrPort, b []byte) {
 		a.report.NotIAX2++
 		return
 	}
-	a.trunkPacket = p.Packet
 	seen := map[*track]bool{}
 	unattributed := false
 	err = tr.Range(func(e iax.TrunkEntry) bool {
@@ -303,6 +299,12 @@ func (a *auditor) encrypted(p Point, from, to netip.AddrPort, b []byte) {
 		a.circuits[circuit{from, sender}] = t
 		a.circuits[circuit{to, receiver}] = t
 		s = caller
+	}
+	if s == callee && t.call.CalleeCall == 0 && from == t.call.Callee {
+		// The callee's ACCEPT is not in the capture; its number is in the
+		// header of its encrypted frames.
+		t.call.CalleeCall = sender
+		a.circuits[circuit{from, sender}] = t
 	}
 	t.call.Frames.Encrypted++
 	t.call.Encryption = "encrypted"
