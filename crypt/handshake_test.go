@@ -195,6 +195,12 @@ func TestTamperAnswer(t *testing.T) {
 	if _, err := init.Finish(answer[:len(answer)-1], 2, acceptIEs()); !errors.Is(err, ErrMarker) {
 		t.Fatalf("truncated answer: %v, want ErrMarker", err)
 	}
+	if _, err := init.Finish(offer, 2, acceptIEs()); !errors.Is(err, ErrMarker) {
+		t.Fatalf("offer as answer: %v, want ErrMarker", err)
+	}
+	if _, err := init.Finish(append([]byte{1}, answer[1:]...), 2, acceptIEs()); !errors.Is(err, ErrOldVersion) {
+		t.Fatalf("v1 answer: %v, want ErrOldVersion", err)
+	}
 	is, err := init.Finish(answer, 2, acceptIEs())
 	if err != nil {
 		t.Fatalf("genuine answer after forgeries: %v", err)
