@@ -49,6 +49,9 @@ type callState struct {
 	initiator *crypt.Initiator
 	// offer is the offer marker: sent (caller) or received (callee).
 	offer []byte
+	// newIEs are the NEW's IEs that the handshake binds (callee, until it
+	// answers).
+	newIEs []byte
 	// offerMade: the caller's side made an offer for this call.
 	offerMade bool
 	// badOffer is why an offer received for the call did not parse (the
@@ -140,7 +143,7 @@ func infoOf(c *iax.Call[*callState]) CallInfo {
 	}
 	// The callee shows keys, SAS and peer only once the caller proved it
 	// holds the keys.
-	if s.session != nil && (c.Outgoing || s.peerSwitched) {
+	if s.session != nil && s.session.Confirmed() {
 		ci.Encrypted = true
 		ci.Cipher = s.session.Cipher
 		ci.SAS = s.session.SAS

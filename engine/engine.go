@@ -24,8 +24,9 @@ import (
 	"github.com/iaxcrypt/iaxcrypt/iax"
 )
 
-// Overhead is the most an encrypted frame adds to the frame it carries.
-const Overhead = crypt.Overhead
+// Overhead is the most an encrypted frame adds to the frame it carries
+// (the caller's first frames also carry its confirmation).
+const Overhead = crypt.MaxOverhead
 
 // MarkerOverhead is what the marker IE adds to a NEW or ACCEPT frame at
 // most (IE header plus the larger, answer, message).
@@ -99,8 +100,10 @@ type Engine struct {
 	// lostOffers remembers incoming calls with an offer that a full table
 	// pushed out before the application answered.
 	lostOffers keySet
-	injected   []Packet
-	stats      Stats
+	// trunk builds encrypted trunk frames (reused for every one).
+	trunk    crypt.TrunkBuilder
+	injected []Packet
+	stats    Stats
 }
 
 // New returns an engine for the configuration.
@@ -232,11 +235,15 @@ func (e *Engine) setSession(c *iax.Call[*callState], sess *crypt.Session) {
 // dropKeys forgets the call's handshake and keys.
 func (e *Engine) dropKeys(c *iax.Call[*callState]) {
 	s := c.Data
-	s.initiator = nil
+	if s.initiator != nil {
+		s.initiator.Wipe()
+		s.initiator = nil
+	}
 	if s.session != nil {
 		if e.keyedCalls[c.Peer]--; e.keyedCalls[c.Peer] <= 0 {
 			delete(e.keyedCalls, c.Peer)
 		}
+		s.session.Wipe()
 		s.session = nil
 	}
 }
