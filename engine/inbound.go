@@ -185,6 +185,12 @@ func (e *Engine) inboundFull(now time.Time, peer netip.AddrPort, pkt, out []byte
 		if r, done := e.clearAfterSwitch(now, c, &f, isAccept, out); done {
 			return r
 		}
+	} else if c == nil && !isNew && !passesUntracked(&f) {
+		// The source names a call with keys but the destination is not
+		// its: a cleartext frame claiming that call all the same.
+		if k := e.calls.Lookup(iax.FromPeer, peer, f.SrcCall); k != nil && (k.Data.encrypted() || k.Data.peerSwitched) {
+			return e.drop(now, peer, k, DropCleartextAfterSwitch)
+		}
 	}
 	c, created := e.calls.Observe(now, iax.FromPeer, peer, &f)
 	if c == nil && isAccept {
@@ -222,7 +228,10 @@ func (e *Engine) clearAfterSwitch(now time.Time, c *iax.Call[*callState], f *iax
 		return e.acceptRetransmission(now, c, f, out), true
 	}
 	inGrace := now.Sub(s.switchedAt) < switchGrace
-	if inGrace && !isAccept && e.sentBeforePeerSwitched(c, f) {
+	// Before the switch only IAX signalling goes by (CALLTOKEN, AUTHREQ,
+	// AUTHREP, ACK, a cancelling HANGUP...): voice, text, DTMF and control
+	// frames in clear are never taken.
+	if inGrace && !isAccept && f.Type == iax.FrameIAX && e.sentBeforePeerSwitched(c, f) {
 		return Result{}, false
 	}
 	if inGrace && !s.peerSwitched && !c.Outgoing && !isAccept {

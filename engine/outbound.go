@@ -57,6 +57,11 @@ func (e *Engine) outboundFull(now time.Time, peer netip.AddrPort, frame, out []b
 		c = e.adopt(now, iax.FromApp, peer, &f)
 	}
 	if c == nil {
+		// The source names a call with keys but the destination is not its
+		// peer's number: a frame of that call all the same, never in clear.
+		if k := e.calls.Lookup(iax.FromApp, peer, f.SrcCall); k != nil && k.Data.encrypted() {
+			return e.drop(now, peer, k, DropUnknownCall)
+		}
 		if passesUntracked(&f) {
 			e.stats.ClearPackets++
 			return forward(frame)
