@@ -37,10 +37,10 @@ func fuzzPair(t testing.TB) (*link, *host, *host) {
 
 // Directions of the fuzz input's datagrams.
 const (
-	fuzzFromAppA  = iota // A's application sends
-	fuzzToA              // arrives at A from the network (as if from B)
-	fuzzFromAppB         // B's application sends
-	fuzzToB              // arrives at B from the network (as if from A)
+	fuzzFromAppA = iota // A's application sends
+	fuzzToA             // arrives at A from the network (as if from B)
+	fuzzFromAppB        // B's application sends
+	fuzzToB             // arrives at B from the network (as if from A)
 	numFuzzDirections
 )
 
