@@ -38,6 +38,11 @@ type CallStatus struct {
 	TxPackets    uint64 `json:"tx_packets"`
 	RxPackets    uint64 `json:"rx_packets"`
 	Dropped      uint64 `json:"dropped"`
+	// Drops counts the dropped packets by reason (only reasons seen).
+	Drops map[string]uint64 `json:"drops,omitempty"`
+	// Warning flags a call whose course suggests an attack:
+	// downgrade_suspected, offer_lost.
+	Warning string `json:"warning,omitempty"`
 	// Reason says why a call is in clear or failed (empty for encrypted
 	// calls): what an operator asks first.
 	Reason string `json:"reason,omitempty"`

@@ -203,6 +203,15 @@ func callStatus(ci engine.CallInfo) control.CallStatus {
 	cs := control.CallStatus{
 		Peer: ci.Peer.String(), LocalCall: ci.LocalCall, RemoteCall: ci.RemoteCall,
 		State: ci.Status.String(), TxPackets: ci.TxPackets, RxPackets: ci.RxPackets, Dropped: ci.Dropped,
+		Warning: string(ci.Warning),
+	}
+	for r, n := range ci.Drops {
+		if n > 0 {
+			if cs.Drops == nil {
+				cs.Drops = make(map[string]uint64)
+			}
+			cs.Drops[engine.DropReason(r).String()] = uint64(n)
+		}
 	}
 	if ci.Encrypted {
 		cs.Cipher = ci.Cipher.String()

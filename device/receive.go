@@ -74,7 +74,9 @@ func (d *Device) buildForApp(tbuf []byte, now time.Time, peer netip.AddrPort, pk
 	h := HeaderLen(peer.Addr())
 	res := d.eng.Inbound(now, peer, pkt, tbuf[tunOffset+h:])
 	if res.Verdict != engine.Forward {
-		d.stats.engineDrops.Add(1)
+		if res.Verdict == engine.Drop {
+			d.stats.engineDrops.Add(1)
+		}
 		return nil, false
 	}
 	n, err := BuildUDP(tbuf[tunOffset:], peer, netip.AddrPortFrom(local, d.appPort), res.Packet)
