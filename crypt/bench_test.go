@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"testing"
 
+	"github.com/iaxcrypt/iaxcrypt/iax"
 	"golang.org/x/crypto/curve25519"
 )
 
@@ -114,3 +115,47 @@ func BenchmarkECDHX25519(b *testing.B) {
 		}
 	}
 }
+
+// benchTrunk seals and then opens (rebuilding the cleartext frame) a trunk
+// frame of n 160-byte G.711 entries, each of its own call, with trunk
+// timestamps. It reports the encrypted/cleartext size ratio (issue 6
+// target: at most 1.2).
+func benchTrunk(b *testing.B, n int) {
+	send, recv := trunkCalls(b, n)
+	var entries []iax.TrunkEntry
+	for i := range n {
+		entries = append(entries, trunkEntry(uint16(200+i)))
+	}
+	frame := clearTrunk(1, 7, entries)
+	tf, _ := iax.ParseTrunk(frame)
+	var tb TrunkBuilder
+	pkt := make([]byte, 0, 2*len(frame))
+	out := make([]byte, 0, 2*len(frame))
+	var err error
+	b.SetBytes(int64(len(frame)))
+	b.ReportAllocs()
+	for b.Loop() {
+		tb.Start(pkt[:0], tf.CmdData, tf.Timestamp)
+		_ = tf.Range(func(e iax.TrunkEntry) bool {
+			i := e.SrcCall - 200
+			err = tb.Add(send[i], 100+i, e)
+			return err == nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		r, _ := ReadTrunk(tb.Packet())
+		out = r.AppendHeader(out[:0])
+		for r.Next() {
+			e := r.Entry()
+			i := e.SenderCall - 200
+			if out, _, err = recv[i].OpenTrunkEntry(out, e, 100+i); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(tb.Packet()))/float64(len(frame)), "wire/clear")
+}
+
+func BenchmarkTrunk10(b *testing.B)  { benchTrunk(b, 10) }
+func BenchmarkTrunk100(b *testing.B) { benchTrunk(b, 100) }

@@ -62,7 +62,7 @@ func FuzzParseOffer(f *testing.F) {
 				t.Fatalf("ParseOffer accepted %d ciphers in %d bytes", n, len(marker))
 			}
 		}
-		if len(marker) > 0 && marker[0] == 1 && !errors.Is(terr, ErrOldVersion) {
+		if len(marker) >= markerHeaderLen && marker[0] == 1 && !errors.Is(terr, ErrOldVersion) {
 			t.Fatalf("v1 marker gave %v, want ErrOldVersion", terr)
 		}
 		s, answer, rerr := Respond(b, marker, 1, 2, newIEs(), acceptIEs(), DefaultCiphers(), bytes.NewReader(seq(0x60, 32)))

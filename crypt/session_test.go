@@ -320,3 +320,55 @@ func TestSealOpenAllocs(t *testing.T) {
 		t.Fatalf("confirming Seal allocs %v", n)
 	}
 }
+
+// TestSealOpenConcurrent: Seal and Open of one session may run at the same
+// time (one goroutine each), also while the confirmation state changes
+// under them. Run with -race.
+func TestSealOpenConcurrent(t *testing.T) {
+	is, rs := handshake(t, DefaultCiphers(), DefaultCiphers())
+	f := miniFrame()
+	first, _ := is.Seal(nil, f, 1, 2)
+	if _, _, err := rs.Open(nil, first); err != nil {
+		t.Fatalf("confirmation: %v", err)
+	}
+	var fromCallee [][]byte
+	for range 200 {
+		p, _ := rs.Seal(nil, f, 2, 1)
+		fromCallee = append(fromCallee, p)
+	}
+	toCallee := make(chan []byte, 400)
+	done := make(chan error, 1)
+	go func() {
+		defer close(toCallee)
+		dst := make([]byte, 0, len(f)+MaxOverhead)
+		for range 400 {
+			p, err := is.Seal(dst[:0], f, 1, 2)
+			if err != nil {
+				done <- err
+				return
+			}
+			toCallee <- slices.Clone(p)
+		}
+		done <- nil
+	}()
+	out := make([]byte, 0, 400)
+	for _, p := range fromCallee {
+		var err error
+		if out, _, err = is.Open(out[:0], p); err != nil || !bytes.Equal(out, f) {
+			t.Fatalf("caller Open: %v", err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("caller Seal: %v", err)
+	}
+	n := 0
+	for p := range toCallee {
+		if _, _, err := rs.Open(nil, p); err != nil {
+			t.Fatalf("callee Open of frame %d: %v", n, err)
+		}
+		n++
+	}
+	if n != 400 || is.Confirming() {
+		t.Fatalf("%d frames, caller confirming %v", n, is.Confirming())
+	}
+}
