@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -501,3 +502,18 @@ func TestRequirePolicyWithoutOfferRefuses(t *testing.T) {
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+// A caller whose daemon speaks protocol 1: the call goes on in clear (or
+// is refused under require) and status says why.
+func TestProtocolOneCaller(t *testing.T) {
+	b := newHost(t, "B", addrB, PolicyOpportunistic)
+	l := newLink(t, &host{name: "A", addr: addrA}, b)
+	v1 := []byte{1, crypt.MarkerOffer}
+	v1 = append(v1, make([]byte, 66)...)
+	l.send("A", newFrame(0, mustIE(t, crypt.MarkerIE, v1)))
+	l.mustArrive("B", acceptFrame(5, 0, 1))
+	cb := b.call(t, l.now, callB)
+	if cb.Status != StatusCleartext || !strings.Contains(cb.Reason, "protocol 1") {
+		t.Fatalf("callee %v: %q", cb.Status, cb.Reason)
+	}
+}

@@ -316,7 +316,7 @@ func (e *Engine) inboundNew(now time.Time, c *iax.Call[*callState], f *iax.FullF
 	marker, found, err := iax.FindIE(f.Payload, crypt.MarkerIE)
 	if err != nil || !found {
 		if created {
-			e.setStatus(now, c, StatusCleartext, "the caller offered no encryption (no iaxcrypt there?)", err)
+			e.setStatus(now, c, StatusCleartext, offerProblem(nil), err)
 		}
 		return forward(pkt)
 	}
@@ -328,7 +328,7 @@ func (e *Engine) inboundNew(now time.Time, c *iax.Call[*callState], f *iax.FullF
 		if _, err := crypt.ParseOffer(marker); err != nil {
 			s.badOffer = err
 			if created {
-				e.setStatus(now, c, StatusCleartext, "the caller's offer does not parse", err)
+				e.setStatus(now, c, StatusCleartext, offerProblem(err), err)
 			}
 		} else {
 			newIEs, err := crypt.ContextIEs(nil, f.Payload)

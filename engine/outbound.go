@@ -140,14 +140,11 @@ func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.F
 		return forward(frame)
 	}
 	if s.offer == nil {
-		why := "the caller offered no encryption (no iaxcrypt there?)"
-		if s.badOffer != nil {
-			why = "the caller's offer does not parse: " + s.badOffer.Error()
-		}
+		why := offerProblem(s.badOffer)
 		if c.Data.policy == PolicyRequire {
 			return e.refuseAccept(now, c, f, iax.FromApp, out, "encryption required: "+why)
 		}
-		if s.status != StatusCleartext {
+		if s.status != StatusCleartext || s.reason != why {
 			e.setStatus(now, c, StatusCleartext, why, nil)
 		}
 		e.stats.ClearPackets++
@@ -383,4 +380,16 @@ func (e *Engine) opaque(now time.Time, c *iax.Call[*callState], f *iax.FullFrame
 	}
 	e.stats.ClearPackets++
 	return forward(frame)
+}
+
+// offerProblem says why a callee has no offer to answer: none came, or the
+// one that came (err) was not usable.
+func offerProblem(err error) string {
+	switch {
+	case err == nil:
+		return "the caller offered no encryption (no iaxcrypt there?)"
+	case errors.Is(err, crypt.ErrOldVersion):
+		return "the caller runs iaxcrypt protocol 1, this daemon speaks 2: upgrade the caller's iaxcrypt"
+	}
+	return "the caller's offer does not parse: " + err.Error()
 }
