@@ -1,7 +1,15 @@
 package control
 
-// DefaultPath is where the daemon listens unless told otherwise.
-const DefaultPath = "/run/iaxcrypt/control.sock"
+// Where the daemon listens unless told otherwise, per system; DefaultPath
+// is the one of the system the binary is built for. Both are in the
+// system's directory for run-time files, emptied at boot: /run on Linux,
+// /var/run on macOS (/private/var/run, on the writable data volume;
+// /run does not exist there and cannot be created on the sealed system
+// volume).
+const (
+	LinuxDefaultPath  = "/run/iaxcrypt/control.sock"
+	DarwinDefaultPath = "/var/run/iaxcrypt/control.sock"
+)
 
 // Operations a Request can ask for.
 const (

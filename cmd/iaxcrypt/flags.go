@@ -14,13 +14,14 @@ import (
 
 	"github.com/iaxcrypt/iaxcrypt/control"
 	"github.com/iaxcrypt/iaxcrypt/engine"
+	"github.com/iaxcrypt/iaxcrypt/keystore"
 	"github.com/iaxcrypt/iaxcrypt/route"
 )
 
 // Defaults of the command line.
 const (
 	defaultListen   = ":4570"
-	defaultStateDir = "/var/lib/iaxcrypt"
+	defaultStateDir = keystore.DefaultDir
 	defaultPolicy   = "opportunistic"
 )
 
