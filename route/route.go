@@ -113,6 +113,12 @@ type Config struct {
 	// same settings left behind (Linux), instead of failing with
 	// ErrStale: see "Take-over" in the package comment.
 	TakeOver bool
+
+	// macOS only.
+	PfAnchor  string       // pf anchor of the rules; DefaultPfAnchor when empty
+	TokenFile string       // keeps pf's enable reference across runs; none when empty
+	Egress    string       // the real interface, for the pass-through source translation
+	TunAddrs  []netip.Addr // the utun's addresses, translated to Egress's when passed through
 }
 
 // Router installs and removes the routing of one daemon run. Its methods
@@ -186,3 +192,12 @@ func checkPeer(addr netip.Addr) (netip.Addr, error) {
 }
 
 func sortAddrs(a []netip.Addr) { slices.SortFunc(a, netip.Addr.Compare) }
+
+func sortedAddrs[V any](m map[netip.Addr]V) []netip.Addr {
+	out := make([]netip.Addr, 0, len(m))
+	for a := range m {
+		out = append(out, a)
+	}
+	sortAddrs(out)
+	return out
+}
