@@ -16,7 +16,24 @@ const (
 	OpStatus   = "status"
 	OpRouteAdd = "route-add"
 	OpRouteDel = "route-del"
+	OpInfo     = "info"
 )
+
+// Info is the response to an info request: how the daemon is set up,
+// which "iaxcrypt doctor" checks the system against.
+type Info struct {
+	TUN       string   `json:"tun"`
+	AppPort   uint16   `json:"app_port"`
+	Listen    string   `json:"listen"`
+	Peers     []string `json:"peers"`
+	StateDir  string   `json:"state_dir"`
+	Policy    string   `json:"policy"`
+	Table     int      `json:"table,omitempty"`     // Linux
+	Priority  int      `json:"priority,omitempty"`  // Linux
+	FwMark    uint32   `json:"fwmark,omitempty"`    // Linux
+	Interface string   `json:"interface,omitempty"` // macOS: the sockets' real interface
+	PfAnchor  string   `json:"pf_anchor,omitempty"` // macOS
+}
 
 // Request is one line a client sends.
 type Request struct {
