@@ -58,7 +58,7 @@ func systemChecks(in control.Info) []Check {
 
 	var ks []string
 	for _, fam := range []string{"", "-6 "} {
-		if strings.Contains(all, fmt.Sprintf("%sroute blackhole default table %d metric", fam, in.Table)) {
+		if strings.Contains("\n"+all, fmt.Sprintf("\n%sroute blackhole default table %d metric", fam, in.Table)) {
 			ks = append(ks, strings.TrimSpace(fam+"blackhole"))
 		}
 	}
