@@ -61,15 +61,17 @@
 //
 // # macOS
 //
-// macOS has no policy routing that can match ports. Up installs nothing;
-// AddPeer adds a host route for the peer into the utun ("route -n add -inet
-// -host PEER -interface utunN"), and the daemon's socket is pinned to the
-// physical interface (package platform) so that its own packets bypass
-// those routes. There is no kernel kill switch on macOS: if the daemon dies,
-// the utun and its host routes vanish with it and the application's packets
-// to those peers take the direct path in clear; while the daemon runs, it
-// alone decides what leaves. The macOS code builds and its command lines are
-// unit-tested on Linux, but it has not been run on a real Mac.
+// macOS has no policy routing that can match ports; pf can. Up loads the
+// anchor com.apple/iaxcrypt (see pfRules): route-to into the utun for the
+// application's UDP port, and a block rule; pf is enabled with a reference
+// kept in Config.TokenFile. The anchor outlives the daemon, so a crash
+// drops the application's packets instead of sending them in clear, and
+// the next Up replaces it in one step. AddPeer adds a host route into the
+// utun through the routing socket (see rtmsg.go), reading the kernel's
+// answer back; the daemon's sockets are pinned to the real interface
+// (package platform) so those routes do not catch them. Close removes the
+// host routes first (before the utun goes), then the anchor. Everything
+// but the system calls is tested on Linux; none of it has run on a Mac.
 package route
 
 import (
