@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iaxcrypt/iaxcrypt/crypt"
 	"github.com/iaxcrypt/iaxcrypt/iax"
@@ -93,10 +94,13 @@ func TestEncryptedCallNoLeak(t *testing.T) {
 			if c.CallerEncrypts == nil || c.CallerEncrypts.Packet != w.callerFirstSealed+1 {
 				t.Fatalf("caller switch %+v, its first encrypted frame is packet %d", c.CallerEncrypts, w.callerFirstSealed+1)
 			}
-			if c.Frames.Encrypted != w.sealed || c.Frames.Mini+c.Frames.TrunkEntries+c.Frames.Video != 0 {
-				t.Fatalf("frames %+v; %d datagrams were sealed, no media may be in clear", c.Frames, w.sealed)
+			if c.Frames.Encrypted != w.sealed || c.Frames.EncryptedTrunks != w.sealedTrunks || c.Frames.Mini+c.Frames.TrunkEntries+c.Frames.Video != 0 {
+				t.Fatalf("frames %+v; %d frames and %d trunk frames were sealed, no media may be in clear", c.Frames, w.sealed, w.sealedTrunks)
 			}
-			if got := c.Frames.FullTotal() + c.Frames.Encrypted; got != len(w.dgs) {
+			if strings.Contains(path, "trunk-yes") && (c.Frames.EncryptedTrunks == 0 || c.Frames.EncryptedTrunkEntries < c.Frames.EncryptedTrunks) {
+				t.Fatalf("the Asterisk trunk call shows no encrypted trunk entries: %+v", c.Frames)
+			}
+			if got := c.Frames.FullTotal() + c.Frames.Encrypted + c.Frames.EncryptedTrunks; got != len(w.dgs) {
 				t.Fatalf("%d frames counted, %d on the wire", got, len(w.dgs))
 			}
 			if w.sas[0] == "" || w.sas[0] != w.sas[1] {
@@ -130,31 +134,38 @@ func TestCleartextAfterSwitch(t *testing.T) {
 	changedAccept := fullFrame(calleeCall, callerCall, accept.OSeq, accept.ISeq, iax.FrameIAX, uint8(iax.IAXAccept), []byte{byte(iax.IEFormat), 4, 0, 0, 0, 4})
 	ackOfAccept := fullFrame(callerCall, calleeCall, 2, accept.OSeq+1, iax.FrameIAX, uint8(iax.IAXAck), nil)
 	ackBeforeAccept := fullFrame(callerCall, calleeCall, 2, accept.OSeq, iax.FrameIAX, uint8(iax.IAXAck), nil)
+	calleeBeforeAccept := fullFrame(calleeCall, callerCall, accept.OSeq-1, accept.ISeq, iax.FrameIAX, uint8(iax.IAXAck), nil)
+	callerControl := fullFrame(callerCall, calleeCall, 2, accept.OSeq, iax.FrameControl, uint8(iax.ControlRinging), nil)
 	otherCall := (&iax.MiniFrame{SrcCall: 4242, Timestamp: 1, Payload: []byte{1}}).AppendTo(nil)
 
 	afterCaller := w.callerFirstSealed + 5 // both sides have switched
 	afterAccept := w.accept + 1            // the callee has, the caller may not have
+	late := w.dgs[w.accept].Time.Add(switchGrace + time.Second)
 	type want struct{ side, kind, frame, why string }
 	tests := []struct {
 		name     string
 		at       int
 		from     netip.AddrPort
 		payload  []byte
+		time     time.Time // zero: its neighbour's
 		leak     *want
 		inFlight int
 		retrans  int
 	}{
-		{"caller mini frame", afterCaller, w.caller, origMini, &want{"caller", "mini", "", "caller encrypts from"}, 0, 0},
-		{"callee full voice frame", afterCaller, w.callee, origVoice, &want{"callee", "full", "VOICE", "callee encrypts from"}, 0, 0},
-		{"callee HANGUP", afterCaller, w.callee, hangup, &want{"callee", "full", "IAX HANGUP", "callee encrypts from"}, 0, 0},
-		{"caller video frame", afterCaller, w.caller, video, &want{"caller", "video", "", "caller encrypts from"}, 0, 0},
-		{"trunk entry of the call", afterCaller, w.caller, trunk, &want{"caller", "trunk entry", "", "caller encrypts from"}, 0, 0},
-		{"callee ACCEPT with other IEs", afterCaller, w.callee, changedAccept, &want{"callee", "full", "IAX ACCEPT", "callee encrypts from"}, 0, 0},
-		{"caller mini frame before its first encrypted frame", afterAccept, w.caller, origMini, &want{"caller", "mini", "", "sends media only once"}, 0, 0},
-		{"caller ACK of the ACCEPT before its first encrypted frame", afterAccept, w.caller, ackOfAccept, &want{"caller", "full", "IAX ACK", "acknowledges the ACCEPT"}, 0, 0},
-		{"ACCEPT retransmitted unchanged", afterCaller, w.callee, w.dgs[w.accept].Payload, nil, 0, 1},
-		{"caller signalling in flight at the switch", afterAccept, w.caller, ackBeforeAccept, nil, 1, 0},
-		{"mini frame of another call", afterCaller, w.caller, otherCall, nil, 0, 0},
+		{"caller mini frame", afterCaller, w.caller, origMini, time.Time{}, &want{"caller", "mini", "", "caller encrypts from"}, 0, 0},
+		{"callee full voice frame", afterCaller, w.callee, origVoice, time.Time{}, &want{"callee", "full", "VOICE", "only IAX signalling"}, 0, 0},
+		{"callee HANGUP", afterCaller, w.callee, hangup, time.Time{}, &want{"callee", "full", "IAX HANGUP", "callee encrypts from"}, 0, 0},
+		{"caller video frame", afterCaller, w.caller, video, time.Time{}, &want{"caller", "video", "", "caller encrypts from"}, 0, 0},
+		{"trunk entry of the call", afterCaller, w.caller, trunk, time.Time{}, &want{"caller", "trunk entry", "", "caller encrypts from"}, 0, 0},
+		{"callee ACCEPT with other IEs", afterCaller, w.callee, changedAccept, time.Time{}, &want{"callee", "full", "IAX ACCEPT", "callee encrypts from"}, 0, 0},
+		{"caller mini frame before its first encrypted frame", afterAccept, w.caller, origMini, time.Time{}, &want{"caller", "mini", "", "media is never in flight"}, 0, 0},
+		{"caller control frame before its first encrypted frame", afterAccept, w.caller, callerControl, time.Time{}, &want{"caller", "full", "CONTROL RINGING", "only IAX signalling"}, 0, 0},
+		{"caller signalling too late to be in flight", afterAccept, w.caller, ackBeforeAccept, late, &want{"caller", "full", "IAX ACK", "more than 5s after the switch"}, 0, 0},
+		{"callee signalling sent before its ACCEPT, reordered", afterAccept, w.callee, calleeBeforeAccept, time.Time{}, nil, 1, 0},
+		{"caller ACK of the ACCEPT before its first encrypted frame", afterAccept, w.caller, ackOfAccept, time.Time{}, &want{"caller", "full", "IAX ACK", "acknowledges the ACCEPT"}, 0, 0},
+		{"ACCEPT retransmitted unchanged", afterCaller, w.callee, w.dgs[w.accept].Payload, time.Time{}, nil, 0, 1},
+		{"caller signalling in flight at the switch", afterAccept, w.caller, ackBeforeAccept, time.Time{}, nil, 1, 0},
+		{"mini frame of another call", afterCaller, w.caller, otherCall, time.Time{}, nil, 0, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -162,7 +173,7 @@ func TestCleartextAfterSwitch(t *testing.T) {
 			if tt.from == w.callee {
 				to = w.caller
 			}
-			dgs := insert(w.dgs, tt.at, pcapread.Datagram{Src: tt.from, Dst: to, Payload: tt.payload})
+			dgs := insert(w.dgs, tt.at, pcapread.Datagram{Time: tt.time, Src: tt.from, Dst: to, Payload: tt.payload})
 			r := auditDatagrams(t, dgs)
 			if len(r.Calls) != 1 {
 				t.Fatalf("%d calls", len(r.Calls))

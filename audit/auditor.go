@@ -106,6 +106,10 @@ func (a *auditor) datagram(p Point, d udpDatagram) {
 		a.encrypted(p, from, to, b)
 		return
 	}
+	if crypt.IsEncryptedTrunk(b) {
+		a.encryptedTrunk(p, from, b)
+		return
+	}
 	kind, err := iax.Classify(b)
 	if err != nil {
 		a.report.NotIAX2++
@@ -310,6 +314,41 @@ func (a *auditor) encrypted(p Point, from, to netip.AddrPort, b []byte) {
 	t.call.Encryption = "encrypted"
 	t.established = true
 	t.encryptedFrom(p, s)
+}
+
+// encryptedTrunk reads an iaxcrypt encrypted trunk frame: each sealed entry
+// names its sender's call, as a cleartext trunk entry does.
+func (a *auditor) encryptedTrunk(p Point, from netip.AddrPort, b []byte) {
+	r, err := crypt.ReadTrunk(b)
+	if err != nil {
+		a.report.NotIAX2++
+		return
+	}
+	seen := map[*track]bool{}
+	unattributed := false
+	for r.Next() {
+		e := r.Entry()
+		t, s := a.lookupSrc(from, e.SenderCall)
+		if t == nil {
+			a.report.Unattributed.EncryptedTrunkEntries++
+			unattributed = true
+			continue
+		}
+		t.call.Frames.EncryptedTrunkEntries++
+		if !seen[t] {
+			seen[t] = true
+			t.call.Frames.EncryptedTrunks++
+		}
+		t.call.Encryption = "encrypted"
+		t.established = true
+		t.encryptedFrom(p, s)
+	}
+	if unattributed {
+		a.report.Unattributed.EncryptedTrunks++
+	}
+	if r.Err() != nil {
+		a.report.NotIAX2++
+	}
 }
 
 // frameName names a full frame for the counts: IAX and control frames by

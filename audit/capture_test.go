@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"github.com/google/gopacket/layers"
 	"github.com/google/gopacket/pcapgo"
 
+	"github.com/iaxcrypt/iaxcrypt/crypt"
 	"github.com/iaxcrypt/iaxcrypt/internal/pcapread"
 )
 
@@ -218,8 +220,8 @@ func TestTextReport(t *testing.T) {
 	}
 	text := out.String()
 	for _, want := range []string{
-		"encrypted v1",
-		"offer: marker version 1 in the NEW at packet 1 (chacha20-poly1305, aes-256-gcm)",
+		fmt.Sprintf("encrypted v%d", crypt.Version),
+		fmt.Sprintf("offer: marker version %d in the NEW at packet 1 (chacha20-poly1305, aes-256-gcm)", crypt.Version),
 		"LEAK call 1 packet " + strconv.Itoa(at+1),
 		"caller " + w.caller.String() + " -> " + w.callee.String() + " mini",
 		"result: 1 call, 1 encrypted, 1 frame of encrypted calls in clear after the switch",

@@ -63,7 +63,8 @@ type wireCall struct {
 	// Indexes into dgs: the ACCEPT with the answer, the caller's first
 	// encrypted frame.
 	accept, callerFirstSealed int
-	sealed                    int
+	// sealed counts encrypted frames, sealedTrunks encrypted trunk frames.
+	sealed, sealedTrunks int
 	// original is the capture the call was replayed from, in clear.
 	original []pcapread.Datagram
 	sas      [2]string
@@ -91,6 +92,8 @@ func replayEncrypted(t testing.TB, path string) *wireCall {
 		w.dgs = append(w.dgs, pcapread.Datagram{Time: d.Time, Src: d.Src, Dst: d.Dst, Payload: bytes.Clone(wire)})
 		i := len(w.dgs) - 1
 		switch {
+		case crypt.IsEncryptedTrunk(wire):
+			w.sealedTrunks++
 		case crypt.IsEncryptedFrame(wire):
 			w.sealed++
 			if d.Src == w.caller && w.callerFirstSealed < 0 {

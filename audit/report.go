@@ -93,7 +93,7 @@ type Call struct {
 	// Answer is the marker of the first ACCEPT that carried one.
 	Answer *Marker `json:"answer,omitempty"`
 	// Encryption sums it up: "none" (no offer), "offered" (no answer),
-	// "encrypted" (answered, or encrypted frames seen).
+	// "encrypted" (answered, or encrypted frames or trunk entries seen).
 	Encryption string `json:"encryption"`
 	// CalleeEncrypts is where the callee started encrypting: its ACCEPT
 	// with the answer (or, if that is not in the capture, its first
@@ -106,10 +106,11 @@ type Call struct {
 	// AcceptRetransmissions counts copies of the ACCEPT with the answer
 	// sent again in clear, as the protocol allows.
 	AcceptRetransmissions int `json:"accept_retransmissions,omitempty"`
-	// InFlight counts the caller's cleartext signalling frames seen after
-	// the ACCEPT with the answer that the caller sent before it had that
-	// ACCEPT (their ISeq does not acknowledge it): in flight at the switch,
-	// not leaks.
+	// InFlight counts cleartext IAX signalling frames seen within 5 s of
+	// the callee's switch that provably left their sender before it
+	// switched (the caller's ISeq does not acknowledge the ACCEPT, the
+	// callee's OSeq is before the ACCEPT's): in flight at the switch, not
+	// leaks, as the receiving daemon takes them too.
 	InFlight int `json:"in_flight,omitempty"`
 	// Leaks lists every frame of the call that crossed in cleartext after
 	// its sender had switched to encryption.
@@ -152,6 +153,11 @@ type Frames struct {
 	TrunkEntries int `json:"trunk_entries"`
 	// Encrypted counts iaxcrypt encrypted frames (meta command 0x45).
 	Encrypted int `json:"encrypted"`
+	// EncryptedTrunks counts iaxcrypt encrypted trunk frames (meta command
+	// 0x46) with at least one entry of the call; EncryptedTrunkEntries the
+	// sealed entries themselves.
+	EncryptedTrunks       int `json:"encrypted_trunk_frames"`
+	EncryptedTrunkEntries int `json:"encrypted_trunk_entries"`
 	// Meta counts meta frames of other commands (only unattributed: they
 	// name no call).
 	Meta int `json:"meta,omitempty"`

@@ -20,11 +20,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	} else {
 		b.WriteString("\n")
 		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		// SEALED counts encrypted frames and encrypted trunk entries.
 		fmt.Fprintln(tw, "CALL\tCALLER\tCALLEE\tCALL NUMBERS\tSTATE\tENCRYPTION\tENCRYPTS FROM\tFULL\tMINI\tVIDEO\tTRUNK\tSEALED\tLEAKS")
 		for _, c := range r.Calls {
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\n",
 				c.ID, c.Caller, c.Callee, callNumbers(c), c.State, encryption(c), switches(c),
-				c.Frames.FullTotal(), c.Frames.Mini, c.Frames.Video, c.Frames.TrunkEntries, c.Frames.Encrypted, len(c.Leaks))
+				c.Frames.FullTotal(), c.Frames.Mini, c.Frames.Video, c.Frames.TrunkEntries, c.Frames.Encrypted+c.Frames.EncryptedTrunkEntries, len(c.Leaks))
 		}
 		tw.Flush()
 		b.WriteString("\n")
@@ -32,7 +33,7 @@ func (r *Report) WriteText(w io.Writer) error {
 			writeCallDetails(&b, c)
 		}
 	}
-	if u := r.Unattributed; u.FullTotal()+u.Mini+u.Video+u.TrunkEntries+u.Encrypted+u.Meta > 0 {
+	if u := r.Unattributed; u.FullTotal()+u.Mini+u.Video+u.TrunkEntries+u.Encrypted+u.EncryptedTrunkEntries+u.Meta > 0 {
 		fmt.Fprintf(&b, "no call: %s\n", frameCounts(&u))
 	}
 	for _, c := range r.Calls {
@@ -153,6 +154,9 @@ func frameCounts(f *Frames) string {
 	}
 	parts = append(parts, fmt.Sprintf("mini %d", f.Mini), fmt.Sprintf("video %d", f.Video),
 		fmt.Sprintf("trunk entries %d in %d trunk frames", f.TrunkEntries, f.Trunks), fmt.Sprintf("encrypted %d", f.Encrypted))
+	if f.EncryptedTrunkEntries > 0 {
+		parts = append(parts, fmt.Sprintf("encrypted trunk entries %d in %d encrypted trunk frames", f.EncryptedTrunkEntries, f.EncryptedTrunks))
+	}
 	if f.Meta > 0 {
 		parts = append(parts, fmt.Sprintf("other meta %d", f.Meta))
 	}

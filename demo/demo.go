@@ -27,6 +27,7 @@ import (
 
 	"github.com/iaxcrypt/iaxcrypt/audit"
 	"github.com/iaxcrypt/iaxcrypt/control"
+	"github.com/iaxcrypt/iaxcrypt/crypt"
 )
 
 // Ports of the set-up where the daemon answers on the standard port: it
@@ -329,10 +330,21 @@ func (d *run) showVoice(ctx context.Context, w *watcher) error {
 	d.p.linef("voice  as A's phone sent it (captured on A's TUN iax0), %d bytes:", len(app))
 	d.p.linef("         %s", hexBytes(app, 24))
 	d.p.linef("         a mini frame: source call, timestamp, then 16-bit linear audio, readable by anyone on the path")
-	d.p.linef("voice  as it crossed the wire (captured on A's veth0), %d bytes = %d + 16-byte header + 16-byte tag:", len(onWire), len(app))
+	d.p.linef("voice  as it crossed the wire (captured on A's veth0), %d bytes = %d + %d of iaxcrypt (%s):",
+		len(onWire), len(app), len(onWire)-len(app), overheadText(len(onWire)-len(app)))
 	d.p.linef("         %s", hexBytes(onWire, 24))
-	d.p.linef("         0000 4501: encrypted frame, version 1; then both call numbers and the counter in clear, then the sealed frame")
+	d.p.linef("         0000 45%02x: encrypted frame, protocol %d; then both call numbers and the counter in clear, then the sealed frame",
+		crypt.Version, crypt.Version)
 	return nil
+}
+
+// overheadText names what an encrypted frame adds (docs/protocol.md,
+// "Encrypted frame").
+func overheadText(n int) string {
+	if n == crypt.MaxOverhead {
+		return "16-byte header, flags byte, the caller's confirmation, 16-byte tag"
+	}
+	return "16-byte header, flags byte, 16-byte tag"
 }
 
 // waitFax waits for both efax processes and prints the outcome.

@@ -117,6 +117,14 @@ func (w *watcher) wire(d audit.Datagram) {
 	defer w.mu.Unlock()
 	s, dir := w.side(d.Src)
 	b := d.Payload
+	if crypt.IsEncryptedTrunk(b) {
+		w.sealed[s]++
+		if !w.switched[s] {
+			w.switched[s] = true
+			w.p.linef("wire   %s  encrypted trunk frame (meta 0x46), %d bytes  <- %s encrypts from here", dir, len(b), dir[:1])
+		}
+		return
+	}
 	if crypt.IsEncryptedFrame(b) {
 		w.sealed[s]++
 		if s == 0 && len(w.sealedA) < maxSealedKept {
@@ -157,7 +165,9 @@ func (w *watcher) tun(d audit.Datagram) {
 
 // voicePair returns the first voice frame A's application sent after the
 // switch and the encrypted frame that carried it across: the next frame A
-// sealed for the same call, 32 bytes longer.
+// sealed for the same call, longer by the encrypted frame's overhead (with
+// or without the caller's confirmation, which it sends until the callee
+// acknowledges it).
 func (w *watcher) voicePair() (app, onWire []byte, ok bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -166,7 +176,8 @@ func (w *watcher) voicePair() (app, onWire []byte, ok bool) {
 	}
 	call := binary.BigEndian.Uint16(w.appVoice.data)
 	for _, f := range w.sealedA {
-		if !f.at.Before(w.appVoice.at) && len(f.data) == len(w.appVoice.data)+crypt.Overhead &&
+		extra := len(f.data) - len(w.appVoice.data)
+		if !f.at.Before(w.appVoice.at) && (extra == crypt.Overhead || extra == crypt.MaxOverhead) &&
 			binary.BigEndian.Uint16(f.data[4:]) == call {
 			return w.appVoice.data, f.data, true
 		}

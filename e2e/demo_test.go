@@ -57,8 +57,8 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("ciphers on A %q, on B %q", ciphers["A"], ciphers["B"])
 	}
 	for _, want := range []string{
-		"[marker 0xC3: offer v1",  // the NEW on the wire
-		"[marker 0xC3: answer v1", // the ACCEPT
+		"[marker 0xC3: offer v",  // the NEW on the wire
+		"[marker 0xC3: answer v", // the ACCEPT
 		"A -> B  encrypted frame", "B -> A  encrypted frame",
 		"voice  as A's phone sent it", "voice  as it crossed the wire",
 		" 0 frames in clear after the switch",

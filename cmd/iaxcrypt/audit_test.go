@@ -104,7 +104,7 @@ func TestAuditJSON(t *testing.T) {
 	}
 	c := r.Calls[0]
 	if c.Caller != "192.0.2.1:4569" || c.CallerCall != 10 || c.CalleeCall != 20 || c.Encryption != "encrypted" ||
-		c.Offer.Version != 1 || c.CalleeEncrypts.Packet != 2 || len(c.Leaks) != 1 || c.Leaks[0].Packet != 3 ||
+		c.Offer.Version != crypt.Version || c.CalleeEncrypts.Packet != 2 || len(c.Leaks) != 1 || c.Leaks[0].Packet != 3 ||
 		c.Leaks[0].Side != "callee" || c.Leaks[0].Kind != "mini" {
 		t.Fatalf("%+v", c)
 	}
