@@ -81,7 +81,7 @@ func namespaceExists(name string) bool {
 }
 
 // removeStale deletes namespaces a demo that was killed left behind (their
-// pid no longer runs).
+// pid no longer runs), after killing the processes still running in them.
 func removeStale(ctx context.Context) []string {
 	out, err := exec.CommandContext(ctx, "ip", "netns", "list").Output()
 	if err != nil {
@@ -101,11 +101,25 @@ func removeStale(ctx context.Context) []string {
 		if err != nil || pid <= 0 || pidAlive(pid) {
 			continue
 		}
+		killAllIn(ctx, f[0])
 		if ip(ctx, "netns", "del", f[0]) == nil {
 			removed = append(removed, f[0])
 		}
 	}
 	return removed
+}
+
+// killAllIn kills every process running in the namespace.
+func killAllIn(ctx context.Context, name string) {
+	out, err := exec.CommandContext(ctx, "ip", "netns", "pids", name).Output()
+	if err != nil {
+		return
+	}
+	for _, f := range strings.Fields(string(out)) {
+		if pid, err := strconv.Atoi(f); err == nil && pid > 1 && pid != os.Getpid() {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 }
 
 func pidAlive(pid int) bool {
