@@ -20,7 +20,7 @@ import (
 const demoTimeout = 3 * time.Minute
 
 var (
-	sasLineRE    = regexp.MustCompile(`(?m)SAS on ([AB]): (\S+ \([a-z]+ [a-z]+\))$`)
+	sasLineRE    = regexp.MustCompile(`(?m)SAS on ([AB]): (\S+ \([^)]+\))$`)
 	cipherLineRE = regexp.MustCompile(`(?m)keys   ([AB]): call encrypted, cipher (\S+)$`)
 	scratchRE    = regexp.MustCompile(`scratch directory (\S+)`)
 )
