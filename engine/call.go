@@ -49,6 +49,9 @@ type callState struct {
 	initiator *crypt.Initiator
 	// offer is the offer marker: sent (caller) or received (callee).
 	offer []byte
+	// newIEs are the NEW's IEs that the handshake binds (callee, until it
+	// answers).
+	newIEs []byte
 	// offerMade: the caller's side made an offer for this call.
 	offerMade bool
 	// badOffer is why an offer received for the call did not parse (the
@@ -74,6 +77,17 @@ type callState struct {
 	acceptTS   uint32
 
 	warning Warning
+	// user names the peer's side as Trust knows it; policy and pinned are
+	// the call's policy and the identity the peer must present.
+	user   string
+	policy Policy
+	pinned *crypt.PublicKey
+	// noted: Trust was told how the call went.
+	noted bool
+	// codec is the call's voice codec as its ACCEPT chose it (0 if not
+	// G.711); sasAudio the SAS payloads still to play to the application.
+	codec    Codec
+	sasAudio [][]byte
 
 	tx, rx, dropped uint64
 	drops           [numDropReasons]uint32
@@ -120,7 +134,7 @@ type CallInfo struct {
 	Drops   [numDropReasons]uint32
 	Warning Warning
 	Started time.Time
-	Ended        time.Time // zero while the call goes on
+	Ended   time.Time // zero while the call goes on
 }
 
 func infoOf(c *iax.Call[*callState]) CallInfo {
@@ -131,7 +145,9 @@ func infoOf(c *iax.Call[*callState]) CallInfo {
 		TxPackets: s.tx, RxPackets: s.rx, Dropped: s.dropped, Drops: s.drops,
 		Warning: s.warning, Started: c.Started,
 	}
-	if s.session != nil {
+	// The callee shows keys, SAS and peer only once the caller proved it
+	// holds the keys.
+	if s.session != nil && s.session.Confirmed() {
 		ci.Encrypted = true
 		ci.Cipher = s.session.Cipher
 		ci.SAS = s.session.SAS
@@ -228,6 +244,7 @@ func (e *Engine) setStatus(now time.Time, c *iax.Call[*callState], st Status, re
 	case StatusEncrypted:
 		e.stats.Encrypted++
 		e.calls.Protect(c)
+		e.startSASAudio(c)
 		ev.Kind = EventEncrypted
 		ev.Cipher, ev.SAS, ev.PeerIdentity = s.session.Cipher, s.session.SAS, s.session.PeerIdentity
 	case StatusCleartext:
@@ -238,6 +255,11 @@ func (e *Engine) setStatus(now time.Time, c *iax.Call[*callState], st Status, re
 		ev.Kind = EventFailed
 	case StatusEnded:
 		ev.Kind = EventEnded
+	}
+	ev.Warning = s.warning
+	e.noteOutcome(now, c, st)
+	if s.warning != WarnNone {
+		ev.Warning = s.warning
 	}
 	e.emit(ev)
 }

@@ -146,6 +146,13 @@ type Call[T any] struct {
 	LastFromApp  FrameMark
 	LastFromPeer FrameMark
 
+	// Opaque is set when the applications encrypt the call themselves
+	// (Asterisk's encryption=aes128: an AUTHREQ with an ENCRYPTION IE).
+	// Their later full frames are AES-encrypted past the call numbers, so
+	// the tracker follows such a call by its numbers only and reads
+	// nothing else of its frames.
+	Opaque bool
+
 	Data T
 
 	class     callClass
@@ -331,6 +338,10 @@ func (t *Tracker[T]) ObserveCall(now time.Time, c *Call[T], dir Direction, f *Fu
 	if c.idx < 0 {
 		return
 	}
+	if c.Opaque {
+		t.Touch(c, now)
+		return
+	}
 	sub, isIAX := f.IAXSubclass()
 	if !(isIAX && sub == IAXCallToken) {
 		// A CALLTOKEN challenge is sent before the callee has a call
@@ -343,6 +354,12 @@ func (t *Tracker[T]) ObserveCall(now time.Time, c *Call[T], dir Direction, f *Fu
 	switch {
 	case isIAX && sub == IAXAuthReq && c.State == CallOffered:
 		c.State = CallAuthenticating
+		if appEncrypted(f) {
+			// Its next frames cannot be read: follow it like an answered
+			// call, by its numbers and the idle timeout.
+			c.Opaque = true
+			t.promote(c)
+		}
 	case isIAX && sub == IAXAccept && c.State < CallAccepted:
 		c.State = CallAccepted
 		t.promote(c)
@@ -360,7 +377,10 @@ func (t *Tracker[T]) observeNew(now time.Time, dir Direction, peer netip.AddrPor
 		t.stats.UntrackedFrames++
 		return nil, false
 	}
-	if c := t.Lookup(dir, peer, f.SrcCall); c != nil {
+	if c := t.Lookup(dir, peer, f.SrcCall); c != nil && c.Opaque && c.State != CallEnded {
+		t.Touch(c, now)
+		return c, false
+	} else if c != nil {
 		// A NEW after the call ended is a new call at once. So is a NEW
 		// from the application for a call it had accepted: it restarted
 		// and numbers its calls from 1 again. A retransmission of the old
@@ -611,4 +631,15 @@ func (t *Tracker[T]) remove(c *Call[T], why RemoveReason) {
 	if t.OnRemove != nil {
 		t.OnRemove(c, why)
 	}
+}
+
+// appEncrypted reports whether an AUTHREQ asks for the applications' own
+// encryption: an ENCRYPTION IE with a method set. From then on chan_iax2
+// encrypts every full and mini frame of the call past its call numbers.
+func appEncrypted(f *FullFrame) bool {
+	v, found, err := FindIE(f.Payload, IEEncryption)
+	if err != nil || !found || len(v) != 2 {
+		return false
+	}
+	return v[0]|v[1] != 0
 }
