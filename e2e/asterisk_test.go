@@ -274,6 +274,15 @@ func TestAsteriskWithoutIaxcrypt(t *testing.T) {
 // encrypts every frame after the AUTHREQ with a key from the MD5 secret).
 // iaxcrypt cannot read those frames; the call must still complete through
 // the two daemons, which must agree on what the call is.
+//
+// What the wire shows then (Asterisk 22.10.1): the NEW, CALLTOKEN and
+// AUTHREQ in clear, then every full frame (AUTHREP, ACCEPT, ANSWER, LAGRQ,
+// HANGUP...) encrypted by Asterisk, and mini frames with clear headers and
+// encrypted audio. iaxcrypt offers in the NEW but never sees an ACCEPT it
+// can read, so it adds no layer of its own: it relays the call unchanged,
+// and the call is exactly as protected as Asterisk makes it (a key from the
+// shared secret and the MD5 challenge: no forward secrecy, no SAS, call
+// numbers and timestamps in clear).
 func TestAsteriskOwnEncryption(t *testing.T) {
 	in := requireAsterisk(t)
 	sa, sb, capA := pbxPair(t, in, "iaxastx", true, true, "trunk=no", "encryption=aes128")
