@@ -79,7 +79,7 @@ func parseKeyRest(s, end string) (parts []string, rest string) {
 					j++
 				}
 			}
-			if u, err := strconv.Unquote(s[i : min(j+1, len(s))]); err == nil {
+			if u, err := strconv.Unquote(s[i:min(j+1, len(s))]); err == nil {
 				cur.WriteString(u)
 			} else {
 				cur.WriteString(s[i+1 : min(j, len(s))])
