@@ -182,8 +182,10 @@ func (s *Server) handle(line []byte) any {
 		}
 		s.log.Info("route changed over control socket", "op", req.Op, "peer", peer)
 		return okResponse{}
+	case OpPeersList, OpPeersVerify, OpPeersForget:
+		return s.handlePeers(req)
 	default:
-		return errorResponse{Error: fmt.Sprintf("unknown op %q: use status, route-add or route-del", req.Op)}
+		return errorResponse{Error: fmt.Sprintf("unknown op %q: use status, route-add, route-del or peers-list|verify|forget", req.Op)}
 	}
 }
 
