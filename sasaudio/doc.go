@@ -7,7 +7,7 @@
 // written as two decimal digits, and the whole is sent as DTMF between a
 // start and an end mark:
 //
-//   - d1 d2  d3 d4  d5 d6  d7 d8  #      e.g. "ybnd" -> * 00 01 02 03 #
+//	"*", d1 d2, d3 d4, d5 d6, d7 d8, "#"    e.g. "ybnd" -> *00010203#
 //
 // each symbol a 100 ms DTMF tone pair (ITU-T Q.23 frequencies) followed by
 // 60 ms of silence, 1.6 s in all plus 100 ms of silence on either side.
