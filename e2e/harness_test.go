@@ -127,6 +127,7 @@ type callStatus struct {
 	RxPackets    uint64 `json:"rx_packets"`
 	Dropped      uint64 `json:"dropped"`
 	Reason       string `json:"reason"`
+	Warning      string `json:"warning"`
 }
 
 func (d *daemon) statusErr() (status, error) {
