@@ -217,7 +217,7 @@ func TestVerifyThenChangedKeyRefused(t *testing.T) {
 	// Both people read the same SAS aloud; A's operator marks B verified,
 	// through the running daemon, by the address status shows.
 	out, err := da.iaxcrypt(t, "peers", "verify", ca.Peer)
-	if err != nil || !strings.Contains(out, "verified "+b.IP().String()) {
+	if err != nil || !strings.HasPrefix(out, "verified ") || !strings.Contains(out, b.IP().String()+": identity "+ca.PeerIdentity) {
 		t.Fatalf("peers verify %s: %v: %s", ca.Peer, err, out)
 	}
 	if res := <-done; res.Err() != nil {
