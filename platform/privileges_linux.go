@@ -65,8 +65,14 @@ func DropPrivilegesKeepSetID() error {
 	return dropPrivileges(1<<unix.CAP_SETUID | 1<<unix.CAP_SETGID)
 }
 
-// dropPrivileges keeps CAP_NET_ADMIN and the capabilities in extra.
+// dropPrivileges keeps CAP_NET_ADMIN and those of the capabilities in
+// extra the process has (a service may have been started without them).
 func dropPrivileges(extra uint32) error {
+	if extra != 0 {
+		if _, prm, err := capSets(); err == nil {
+			extra &= uint32(prm)
+		}
+	}
 	// Probe first: a cgo build must fail before anything has changed.
 	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_GET_NO_NEW_PRIVS, 0, 0); errno == syscall.ENOTSUP {
 		return fmt.Errorf("drop privileges: %w", ErrAllThreadsUnsupported)
