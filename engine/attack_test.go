@@ -23,7 +23,7 @@ func sealAs(t *testing.T, h *host, local uint16, frame []byte) []byte {
 	h.eng.calls.Range(func(c *iax.Call[*callState]) bool {
 		if c.LocalCall == local && c.Data.session != nil {
 			var err error
-			sealed, err = c.Data.session.Sealer.Seal(nil, frame, c.LocalCall, c.RemoteCall)
+			sealed, err = c.Data.session.Seal(nil, frame, c.LocalCall, c.RemoteCall)
 			if err != nil {
 				t.Fatal(err)
 			}

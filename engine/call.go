@@ -49,6 +49,9 @@ type callState struct {
 	initiator *crypt.Initiator
 	// offer is the offer marker: sent (caller) or received (callee).
 	offer []byte
+	// newIEs are the NEW's IEs that the handshake binds (callee, until it
+	// answers).
+	newIEs []byte
 	// offerMade: the caller's side made an offer for this call.
 	offerMade bool
 	// badOffer is why an offer received for the call did not parse (the
@@ -81,6 +84,10 @@ type callState struct {
 	pinned *crypt.PublicKey
 	// noted: Trust was told how the call went.
 	noted bool
+	// codec is the call's voice codec as its ACCEPT chose it (0 if not
+	// G.711); sasAudio the SAS payloads still to play to the application.
+	codec    Codec
+	sasAudio [][]byte
 
 	tx, rx, dropped uint64
 	drops           [numDropReasons]uint32
@@ -140,7 +147,7 @@ func infoOf(c *iax.Call[*callState]) CallInfo {
 	}
 	// The callee shows keys, SAS and peer only once the caller proved it
 	// holds the keys.
-	if s.session != nil && (c.Outgoing || s.peerSwitched) {
+	if s.session != nil && s.session.Confirmed() {
 		ci.Encrypted = true
 		ci.Cipher = s.session.Cipher
 		ci.SAS = s.session.SAS
@@ -237,6 +244,7 @@ func (e *Engine) setStatus(now time.Time, c *iax.Call[*callState], st Status, re
 	case StatusEncrypted:
 		e.stats.Encrypted++
 		e.calls.Protect(c)
+		e.startSASAudio(c)
 		ev.Kind = EventEncrypted
 		ev.Cipher, ev.SAS, ev.PeerIdentity = s.session.Cipher, s.session.SAS, s.session.PeerIdentity
 	case StatusCleartext:

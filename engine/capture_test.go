@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/iaxcrypt/iaxcrypt/crypt"
 	"github.com/iaxcrypt/iaxcrypt/iax"
 	"github.com/iaxcrypt/iaxcrypt/internal/pcapread"
 )
@@ -37,7 +36,7 @@ func TestReplayRealCalls(t *testing.T) {
 // README): CALLTOKEN from a placeholder call number, MD5 authentication,
 // LAGRQ/LAGRP, PING/PONG and, with trunk=yes, the voice in trunk frames.
 func TestReplayAsteriskCalls(t *testing.T) {
-	for _, name := range []string{"asterisk-pbx-trunk-no.pcapng"} {
+	for _, name := range []string{"asterisk-pbx-trunk-no.pcapng", "asterisk-pbx-trunk-yes.pcapng"} {
 		t.Run(name, func(t *testing.T) {
 			dgs, err := pcapread.ReadUDP(filepath.Join("..", "iax", "testdata", "captures", "asterisk22", name))
 			if err != nil {
@@ -89,7 +88,7 @@ func replayCapture(t *testing.T, dgs []pcapread.Datagram) (a, b *host) {
 		}
 		wire := bytes.Clone(r.Packet)
 		sent++
-		if crypt.IsEncryptedFrame(wire) {
+		if isSealed(wire) {
 			sealed++
 			switched = true
 		} else if switched && !hasMarker(wire) {

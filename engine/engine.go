@@ -24,8 +24,9 @@ import (
 	"github.com/iaxcrypt/iaxcrypt/iax"
 )
 
-// Overhead is the most an encrypted frame adds to the frame it carries.
-const Overhead = crypt.Overhead
+// Overhead is the most an encrypted frame adds to the frame it carries
+// (the caller's first frames also carry its confirmation).
+const Overhead = crypt.MaxOverhead
 
 // MarkerOverhead is what the marker IE adds to a NEW or ACCEPT frame at
 // most (IE header plus the larger, answer, message).
@@ -79,6 +80,10 @@ type Config struct {
 	// EndedRetention is how long Calls keeps listing ended calls; zero
 	// means 60 s.
 	EndedRetention time.Duration
+	// SASAudio, if set, renders the SAS as voice: the engine plays it to
+	// the local application in place of the peer's first voice frames of
+	// each encrypted call whose codec is G.711 (µ-law or A-law).
+	SASAudio SASAudioFunc
 	// Trust, if set, gives per-peer policies and remembers peers'
 	// identities (see Trust).
 	Trust Trust
@@ -99,8 +104,10 @@ type Engine struct {
 	// lostOffers remembers incoming calls with an offer that a full table
 	// pushed out before the application answered.
 	lostOffers keySet
-	injected   []Packet
-	stats      Stats
+	// trunk builds encrypted trunk frames (reused for every one).
+	trunk    crypt.TrunkBuilder
+	injected []Packet
+	stats    Stats
 }
 
 // New returns an engine for the configuration.
@@ -232,11 +239,15 @@ func (e *Engine) setSession(c *iax.Call[*callState], sess *crypt.Session) {
 // dropKeys forgets the call's handshake and keys.
 func (e *Engine) dropKeys(c *iax.Call[*callState]) {
 	s := c.Data
-	s.initiator = nil
+	if s.initiator != nil {
+		s.initiator.Wipe()
+		s.initiator = nil
+	}
 	if s.session != nil {
 		if e.keyedCalls[c.Peer]--; e.keyedCalls[c.Peer] <= 0 {
 			delete(e.keyedCalls, c.Peer)
 		}
+		s.session.Wipe()
 		s.session = nil
 	}
 }

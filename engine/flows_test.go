@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -454,36 +455,6 @@ func mustIE(t testing.TB, id iax.IEID, data []byte) []byte {
 	return b
 }
 
-func TestTrunkFrameSplit(t *testing.T) {
-	a, b := newHost(t, "A", addrA, PolicyOpportunistic), newHost(t, "B", addrB, PolicyOpportunistic)
-	l := newLink(t, a, b)
-	establish(t, l)
-	voice := bytes.Repeat([]byte{0xd5}, 160)
-	var entries []byte
-	entries = iax.AppendTrunkEntry(entries, true, iax.TrunkEntry{SrcCall: callA, Timestamp: 200, HasTimestamp: true, Data: voice})
-	entries = iax.AppendTrunkEntry(entries, true, iax.TrunkEntry{SrcCall: 0x0777, Timestamp: 200, HasTimestamp: true, Data: voice})
-	tr := iax.TrunkFrame{CmdData: 1, Timestamp: 12345, Entries: entries}
-	r := a.eng.Outbound(l.now, addrB, tr.AppendTo(nil), make([]byte, 0, 2048))
-	// The entry of the encrypted call left sealed; the entry of a call the
-	// engine does not know may be another encrypted call's (after a
-	// restart): it is dropped, not sent in clear. Nothing is left to send.
-	if r.Verdict != Absorbed {
-		t.Fatalf("verdict %v, want absorbed", r.Verdict)
-	}
-	if n := a.eng.Stats().Dropped[DropUnknownTrunkEntry]; n != 1 {
-		t.Fatalf("unknown trunk entries dropped: %d, want 1", n)
-	}
-	inj := a.injected()
-	if len(inj) != 1 || !crypt.IsEncryptedFrame(inj[0].Data) {
-		t.Fatalf("want one encrypted mini frame injected, got %d", len(inj))
-	}
-	got := l.in("A", inj[0].Data)
-	want := mini(callA, 200, 160)
-	if !bytes.Equal(got, want) {
-		t.Fatalf("B delivered %x, want the entry as a mini frame", got)
-	}
-}
-
 func TestPolicyOffRelaysUnchanged(t *testing.T) {
 	a, b := newHost(t, "A", addrA, PolicyOff), newHost(t, "B", addrB, PolicyOff)
 	l := newLink(t, a, b)
@@ -531,3 +502,18 @@ func TestRequirePolicyWithoutOfferRefuses(t *testing.T) {
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+// A caller whose daemon speaks protocol 1: the call goes on in clear (or
+// is refused under require) and status says why.
+func TestProtocolOneCaller(t *testing.T) {
+	b := newHost(t, "B", addrB, PolicyOpportunistic)
+	l := newLink(t, &host{name: "A", addr: addrA}, b)
+	v1 := []byte{1, crypt.MarkerOffer}
+	v1 = append(v1, make([]byte, 66)...)
+	l.send("A", newFrame(0, mustIE(t, crypt.MarkerIE, v1)))
+	l.mustArrive("B", acceptFrame(5, 0, 1))
+	cb := b.call(t, l.now, callB)
+	if cb.Status != StatusCleartext || !strings.Contains(cb.Reason, "protocol 1") {
+		t.Fatalf("callee %v: %q", cb.Status, cb.Reason)
+	}
+}

@@ -28,6 +28,9 @@ func (e *Engine) Inbound(now time.Time, peer netip.AddrPort, pkt, out []byte) Re
 	if crypt.IsEncryptedFrame(pkt) {
 		return e.inboundEncrypted(now, peer, pkt, out)
 	}
+	if crypt.IsEncryptedTrunk(pkt) {
+		return e.inboundEncryptedTrunk(now, peer, pkt, out)
+	}
 	kind, err := iax.Classify(pkt)
 	if err != nil {
 		return e.malformed(now, iax.FromPeer, peer, pkt)
@@ -83,32 +86,19 @@ func (e *Engine) inboundEncrypted(now time.Time, peer netip.AddrPort, pkt, out [
 	if h.ReceiverCall != c.LocalCall {
 		return e.drop(now, peer, c, DropCallNumber)
 	}
-	plain, _, err := s.session.Opener.Open(out[:0], pkt)
+	plain, _, err := s.session.Open(out[:0], pkt)
 	if err != nil {
-		if errors.Is(err, crypt.ErrReplayed) {
-			return e.drop(now, peer, c, DropReplay)
-		}
-		return e.drop(now, peer, c, DropAuthentication)
+		return e.openFailed(now, c, err)
+	}
+	if r, refused := e.peerProved(now, c); refused {
+		return r
 	}
 	// The frame inside must be one of this call's, from the peer: it may
 	// not name or start another call.
 	if !e.innerBelongs(c, plain) {
 		return e.drop(now, peer, c, DropInnerMismatch)
 	}
-	if !s.peerSwitched {
-		if !c.Outgoing {
-			// The callee's side: the caller proved it holds the keys
-			// for the identity it claimed.
-			if refuse, why := e.checkIdentity(now, c, s.session.PeerIdentity); refuse {
-				e.refuseCall(now, c, "encryption required: "+why)
-				return e.drop(now, peer, c, DropPolicy)
-			}
-		}
-		s.peerSwitched = true
-		if s.status == StatusNegotiating {
-			e.setStatus(now, c, StatusEncrypted, "", nil)
-		}
-	}
+	s.playSAS(plain)
 	s.rx++
 	e.stats.OpenedPackets++
 	if plain[0]&0x80 != 0 { // a full frame: follow the call's signalling
@@ -120,6 +110,39 @@ func (e *Engine) inboundEncrypted(now time.Time, peer netip.AddrPort, pkt, out [
 	}
 	e.calls.Touch(c, now)
 	return forward(plain)
+}
+
+// openFailed counts a frame of c that did not open. A caller's
+// confirmation that does not check fails the call: someone in the middle
+// answered the caller, or the peer is broken.
+func (e *Engine) openFailed(now time.Time, c *iax.Call[*callState], err error) Result {
+	switch {
+	case errors.Is(err, crypt.ErrReplayed):
+		return e.drop(now, c.Peer, c, DropReplay)
+	case errors.Is(err, crypt.ErrConfirmation):
+		if c.Data.status != StatusFailed {
+			e.refuseCall(now, c, "the caller's confirmation does not check: someone in the middle, or a broken peer")
+		}
+	}
+	return e.drop(now, c.Peer, c, DropAuthentication)
+}
+
+// peerProved runs after a frame of the peer opened: the peer has switched.
+// On the callee's side the call becomes encrypted once the caller's
+// confirmation checked (its identity and the SAS are then known), unless
+// the policy refuses that identity.
+func (e *Engine) peerProved(now time.Time, c *iax.Call[*callState]) (Result, bool) {
+	s := c.Data
+	s.peerSwitched = true
+	if c.Outgoing || s.status != StatusNegotiating || !s.session.Confirmed() {
+		return Result{}, false
+	}
+	if refuse, why := e.checkIdentity(now, c, s.session.PeerIdentity); refuse {
+		e.refuseCall(now, c, "encryption required: "+why)
+		return e.drop(now, c.Peer, c, DropPolicy), true
+	}
+	e.setStatus(now, c, StatusEncrypted, "", nil)
+	return Result{}, false
 }
 
 // innerBelongs checks a frame that came out of c's envelope: a full, mini
@@ -163,6 +186,12 @@ func (e *Engine) inboundFull(now time.Time, peer netip.AddrPort, pkt, out []byte
 		if r, done := e.clearAfterSwitch(now, c, &f, isAccept, out); done {
 			return r
 		}
+	} else if c == nil && !isNew && !passesUntracked(&f) {
+		// The source names a call with keys but the destination is not
+		// its: a cleartext frame claiming that call all the same.
+		if k := e.calls.Lookup(iax.FromPeer, peer, f.SrcCall); k != nil && (k.Data.encrypted() || k.Data.peerSwitched) {
+			return e.drop(now, peer, k, DropCleartextAfterSwitch)
+		}
 	}
 	c, created := e.calls.Observe(now, iax.FromPeer, peer, &f)
 	if c == nil && isAccept {
@@ -200,7 +229,10 @@ func (e *Engine) clearAfterSwitch(now time.Time, c *iax.Call[*callState], f *iax
 		return e.acceptRetransmission(now, c, f, out), true
 	}
 	inGrace := now.Sub(s.switchedAt) < switchGrace
-	if inGrace && !isAccept && e.sentBeforePeerSwitched(c, f) {
+	// Before the switch only IAX signalling goes by (CALLTOKEN, AUTHREQ,
+	// AUTHREP, ACK, a cancelling HANGUP...): voice, text, DTMF and control
+	// frames in clear are never taken.
+	if inGrace && !isAccept && f.Type == iax.FrameIAX && e.sentBeforePeerSwitched(c, f) {
 		return Result{}, false
 	}
 	if inGrace && !s.peerSwitched && !c.Outgoing && !isAccept {
@@ -285,7 +317,7 @@ func (e *Engine) inboundNew(now time.Time, c *iax.Call[*callState], f *iax.FullF
 	marker, found, err := iax.FindIE(f.Payload, crypt.MarkerIE)
 	if err != nil || !found {
 		if created {
-			e.setStatus(now, c, StatusCleartext, "the caller offered no encryption (no iaxcrypt there?)", err)
+			e.setStatus(now, c, StatusCleartext, offerProblem(nil), err)
 		}
 		return forward(pkt)
 	}
@@ -297,10 +329,15 @@ func (e *Engine) inboundNew(now time.Time, c *iax.Call[*callState], f *iax.FullF
 		if _, err := crypt.ParseOffer(marker); err != nil {
 			s.badOffer = err
 			if created {
-				e.setStatus(now, c, StatusCleartext, "the caller's offer does not parse", err)
+				e.setStatus(now, c, StatusCleartext, offerProblem(err), err)
 			}
 		} else {
-			s.offer = bytes.Clone(marker)
+			newIEs, err := crypt.ContextIEs(nil, f.Payload)
+			if err != nil {
+				s.badOffer = err
+				return forward(stripped)
+			}
+			s.offer, s.newIEs = bytes.Clone(marker), newIEs
 			e.setStatus(now, c, StatusNegotiating, "offer received", nil)
 		}
 	}
@@ -337,7 +374,12 @@ func (e *Engine) inboundAccept(now time.Time, c *iax.Call[*callState], f *iax.Fu
 		e.stats.ClearPackets++
 		return forward(pkt)
 	}
-	sess, err := init.Finish(marker, f.SrcCall)
+	acceptIEs, err := crypt.ContextIEs(nil, f.Payload)
+	var sess *crypt.Session
+	if err == nil {
+		sess, err = init.Finish(marker, f.SrcCall, acceptIEs)
+	}
+	init.Wipe()
 	if err != nil {
 		// The callee has switched to encryption; the call cannot go on in
 		// clear. Fail it visibly on both sides.
@@ -351,12 +393,55 @@ func (e *Engine) inboundAccept(now time.Time, c *iax.Call[*callState], f *iax.Fu
 		return e.refuseAccept(now, c, f, iax.FromPeer, out, "the peer's ACCEPT does not parse")
 	}
 	e.setSession(c, sess)
+	s.codec = codecOf(f)
 	s.answer = bytes.Clone(marker)
 	s.acceptIEs = bytes.Clone(b[iax.FullHeaderLen:])
 	s.switchedAt, s.acceptSeq, s.acceptTS = now, f.OSeq, f.Timestamp
 	s.rx++
 	e.setStatus(now, c, StatusEncrypted, "", nil)
 	return forward(b)
+}
+
+// inboundEncryptedTrunk opens an encrypted trunk frame: each entry with its
+// own call's keys. The application gets the trunk frame its peer's
+// application sent, byte for byte, less the entries that did not open
+// (counted on their calls).
+func (e *Engine) inboundEncryptedTrunk(now time.Time, peer netip.AddrPort, pkt, out []byte) Result {
+	r, err := crypt.ReadTrunk(pkt)
+	if err != nil {
+		return e.drop(now, peer, nil, DropMalformed)
+	}
+	dst := r.AppendHeader(out[:0])
+	opened := 0
+	for r.Next() {
+		en := r.Entry()
+		c := e.calls.Lookup(iax.FromPeer, peer, en.SenderCall)
+		if c == nil || c.Data.session == nil {
+			e.drop(now, peer, c, DropUnknownEncrypted)
+			continue
+		}
+		n := len(dst)
+		var err error
+		if dst, _, err = c.Data.session.OpenTrunkEntry(dst, en, c.LocalCall); err != nil {
+			e.openFailed(now, c, err)
+			continue
+		}
+		if _, refused := e.peerProved(now, c); refused {
+			dst = dst[:n]
+			continue
+		}
+		e.calls.Touch(c, now)
+		c.Data.rx++
+		opened++
+	}
+	if r.Err() != nil {
+		e.drop(now, peer, nil, DropMalformed)
+	}
+	if opened == 0 {
+		return Result{Verdict: Drop, Reason: DropAuthentication}
+	}
+	e.stats.OpenedPackets++
+	return forward(dst)
 }
 
 // inboundTrunk removes the entries of calls that have keys: the peer's

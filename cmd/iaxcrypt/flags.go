@@ -16,13 +16,14 @@ import (
 	"github.com/iaxcrypt/iaxcrypt/config"
 	"github.com/iaxcrypt/iaxcrypt/control"
 	"github.com/iaxcrypt/iaxcrypt/engine"
+	"github.com/iaxcrypt/iaxcrypt/keystore"
 	"github.com/iaxcrypt/iaxcrypt/route"
 )
 
 // Defaults of the command line.
 const (
 	defaultListen   = ":4570"
-	defaultStateDir = "/var/lib/iaxcrypt"
+	defaultStateDir = keystore.DefaultDir
 	defaultPolicy   = "opportunistic"
 )
 
@@ -55,6 +56,7 @@ type upOptions struct {
 	policy   engine.Policy
 	stateDir string
 	control  string
+	iface    string
 	logLevel slog.Level
 	// configFile is --config; rules are its [[peer]] sections.
 	configFile string
@@ -86,6 +88,7 @@ func parseUp(args []string, stderr io.Writer) (upOptions, error) {
 	fs.StringVar(&policy, "policy", defaultPolicy, "opportunistic, require or off")
 	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir, "directory of the identity key and the known peers")
 	fs.StringVar(&o.control, "control", control.DefaultPath, "path of the control socket")
+	fs.StringVar(&o.iface, "interface", "", "macOS: the real interface the daemon's sockets are pinned to (default: the default route's, e.g. en0)")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.configFile, "config", "", "TOML file: a key per flag, and [[peer]] sections (flags override it; reloaded on SIGHUP)")
 	fs.BoolVar(&o.notify, "notify", false, "show a desktop notification with the SAS of each encrypted call")

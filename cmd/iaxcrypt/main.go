@@ -29,6 +29,8 @@ commands:
   identity  print this host's identity fingerprint (creates the key if needed)
   peers     list | verify PEER | forget PEER: the peers this host remembers (key continuity)
   config    check FILE: validate a configuration file for up --config
+  doctor    check this host's set-up end to end (--json for machine output)
+  install   install the daemon as a system service (--print to only show it); uninstall removes it
   version   print the version
 
 Run "iaxcrypt <command> --help" for a command's flags.
@@ -60,6 +62,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdPeers(rest, stdout, stderr)
 	case "config":
 		return cmdConfig(rest, stdout, stderr)
+	case "doctor":
+		return cmdDoctor(rest, stdout, stderr)
+	case "install", "uninstall":
+		return cmdInstall(cmd, rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "iaxcrypt", version)
 		return exitOK

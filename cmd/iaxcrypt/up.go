@@ -44,5 +44,6 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 func daemonConfig(o upOptions) daemon.Config {
 	return daemon.Config{TUN: o.tun, AppPort: o.appPort, Listen: o.listen, Peers: o.peers,
 		Policy: o.policy, StateDir: o.stateDir, Control: o.control, Version: version,
+		Interface:  o.iface,
 		ConfigFile: o.configFile, PeerRules: o.rules, Notify: o.notify, Level: o.logLevel}
 }
