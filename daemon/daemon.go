@@ -48,8 +48,9 @@ type Config struct {
 	ConfigFile string
 	PeerRules  config.Peers
 	// Notify shows a desktop notification with the SAS of each encrypted
-	// call.
-	Notify bool
+	// call; SASAudio plays the SAS into the call's audio (G.711 only).
+	Notify   bool
+	SASAudio bool
 	// Level is the log level asked for; LogLevel, if set, is the logger's
 	// level, which a reload changes.
 	Level    slog.Level
@@ -209,7 +210,8 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 		events.Handle(ev)
 		notifier.Handle(ev)
 	}
-	eng, err := engine.New(engine.Config{Identity: id, Policy: o.Policy, OnEvent: onEvent, Trust: tr})
+	sas := newSASAudio(o.SASAudio)
+	eng, err := engine.New(engine.Config{Identity: id, Policy: o.Policy, OnEvent: onEvent, Trust: tr, SASAudio: sas.Frames})
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
@@ -254,7 +256,7 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 	}
 	log.Info("iaxcrypt up", "version", o.Version, "tun", tunName, "app_port", o.AppPort, "listen", o.Listen,
 		"policy", o.Policy, "peers", o.Peers, "control", o.Control, "config", o.ConfigFile, "peer_sections", len(o.PeerRules))
-	rl := &reloader{hup: hup, running: o, trust: tr, notify: notifier.SetEnabled, log: log}
+	rl := &reloader{hup: hup, running: o, trust: tr, notify: notifier.SetEnabled, sasAudio: sas.SetEnabled, log: log}
 	go rl.RoutineReload(ctx)
 	<-ctx.Done()
 	log.Info("shutting down: removing routes, rules and the TUN device")

@@ -15,14 +15,15 @@ import (
 // reloader re-reads the configuration on SIGHUP and applies what can
 // change while calls go on: the policy, the per-peer sections (swapped at
 // once; calls in progress keep the policy they started with), the log
-// level and desktop notifications. Other settings need a restart; a
+// level, desktop notifications and the SAS in the audio. Other settings need a restart; a
 // reload that changes them says so.
 type reloader struct {
-	hup     chan os.Signal
-	running Config
-	trust   *trust.Trust
-	notify  func(bool)
-	log     *slog.Logger
+	hup      chan os.Signal
+	running  Config
+	trust    *trust.Trust
+	notify   func(bool)
+	sasAudio func(bool)
+	log      *slog.Logger
 }
 
 // watchHangup starts catching SIGHUP, first thing in Run: its default
@@ -66,9 +67,13 @@ func (r *reloader) reload() {
 	if r.notify != nil {
 		r.notify(next.Notify)
 	}
-	r.running.Policy, r.running.PeerRules, r.running.Level, r.running.Notify = next.Policy, next.PeerRules, next.Level, next.Notify
+	if r.sasAudio != nil {
+		r.sasAudio(next.SASAudio)
+	}
+	r.running.Policy, r.running.PeerRules, r.running.Level = next.Policy, next.PeerRules, next.Level
+	r.running.Notify, r.running.SASAudio = next.Notify, next.SASAudio
 	r.log.Info("configuration reloaded", "file", r.running.ConfigFile, "policy", next.Policy, "peer_sections", len(next.PeerRules),
-		"log_level", next.Level, "notify", next.Notify)
+		"log_level", next.Level, "notify", next.Notify, "sas_audio", next.SASAudio)
 }
 
 // restartOnly lists the settings that differ and that a reload cannot

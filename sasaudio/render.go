@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 
 	"github.com/iaxcrypt/iaxcrypt/crypt"
 )
@@ -55,40 +56,96 @@ func Digits(sas crypt.SAS) string {
 	return sb.String()
 }
 
+// tones holds each symbol's tone, computed once: rendering a SAS (which the
+// engine does with its lock held) only copies.
+var (
+	tonesOnce sync.Once
+	tones     map[byte][]int16
+)
+
+func toneOf(sym byte) []int16 {
+	tonesOnce.Do(func() {
+		tones = make(map[byte][]int16)
+		for _, line := range keypad {
+			for i := range len(line) {
+				row, col, _ := symbolFreqs(line[i])
+				tone := make([]int16, toneSamples)
+				for n := range tone {
+					t := float64(n) / SampleRate
+					tone[n] = int16(math.Round(toneAmplitude * (math.Sin(2*math.Pi*row*t) + math.Sin(2*math.Pi*col*t))))
+				}
+				tones[line[i]] = tone
+			}
+		}
+	})
+	return tones[sym]
+}
+
 // PCM renders the SAS as linear 8 kHz samples.
 func PCM(sas crypt.SAS) []int16 {
 	digits := Digits(sas)
-	out := make([]int16, 0, 2*paddingSamples+len(digits)*(toneSamples+gapSamples))
-	out = append(out, make([]int16, paddingSamples)...)
+	out := make([]int16, 2*paddingSamples+len(digits)*(toneSamples+gapSamples))
+	n := paddingSamples
 	for i := range len(digits) {
-		row, col, _ := symbolFreqs(digits[i])
-		for n := range toneSamples {
-			t := float64(n) / SampleRate
-			v := toneAmplitude * (math.Sin(2*math.Pi*row*t) + math.Sin(2*math.Pi*col*t))
-			out = append(out, int16(math.Round(v)))
-		}
-		out = append(out, make([]int16, gapSamples)...)
+		n += copy(out[n:], toneOf(digits[i])) + gapSamples
 	}
-	return append(out, make([]int16, paddingSamples)...)
+	return out
+}
+
+// encodedTones holds each symbol's tone in each codec, computed once.
+var (
+	encodedOnce  sync.Once
+	encodedTones [2]map[byte][]byte
+)
+
+func encodedTone(sym byte, c Codec) []byte {
+	encodedOnce.Do(func() {
+		for _, codec := range []Codec{ULaw, ALaw} {
+			encodedTones[codec] = make(map[byte][]byte)
+			for _, line := range keypad {
+				for i := range len(line) {
+					t := toneOf(line[i])
+					encodedTones[codec][line[i]] = codec.Encode(make([]byte, len(t)), t)
+				}
+			}
+		}
+	})
+	return encodedTones[c][sym]
 }
 
 // Render returns the SAS as G.711 bytes, one per sample.
 func Render(sas crypt.SAS, c Codec) []byte {
-	pcm := PCM(sas)
-	return c.Encode(make([]byte, len(pcm)), pcm)
+	return render(sas, c, 1)
+}
+
+// render writes the G.711 stream, padded with silence to a multiple of
+// unit samples.
+func render(sas crypt.SAS, c Codec, unit int) []byte {
+	digits := Digits(sas)
+	n := 2*paddingSamples + len(digits)*(toneSamples+gapSamples)
+	if r := n % unit; r != 0 {
+		n += unit - r
+	}
+	silence := c.Encode(make([]byte, 1), []int16{0})[0]
+	out := make([]byte, n)
+	for i := range out {
+		out[i] = silence
+	}
+	at := paddingSamples
+	for i := range len(digits) {
+		at += copy(out[at:], encodedTone(digits[i], c)) + gapSamples
+	}
+	return out
 }
 
 // Frames returns the SAS as G.711 frames of frameSamples samples each (160
-// for 20 ms), the last one padded with silence.
+// for 20 ms), the last one padded with silence. It only copies prepared
+// tones: the engine calls it with its lock held.
 func Frames(sas crypt.SAS, c Codec, frameSamples int) [][]byte {
 	if frameSamples <= 0 {
 		frameSamples = FrameSamples
 	}
-	pcm := PCM(sas)
-	if r := len(pcm) % frameSamples; r != 0 {
-		pcm = append(pcm, make([]int16, frameSamples-r)...)
-	}
-	stream := c.Encode(make([]byte, len(pcm)), pcm)
+	stream := render(sas, c, frameSamples)
 	frames := make([][]byte, 0, len(stream)/frameSamples)
 	for len(stream) > 0 {
 		frames = append(frames, stream[:frameSamples:frameSamples])

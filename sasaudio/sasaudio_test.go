@@ -181,3 +181,24 @@ func BenchmarkDecode(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkFrames(b *testing.B) {
+	sas := crypt.SAS{1, 2, 3, 4}
+	b.ReportAllocs()
+	for b.Loop() {
+		Frames(sas, ULaw, FrameSamples)
+	}
+}
+
+// TestRenderMatchesPCM: the prepared, encoded tones give the same bytes as
+// encoding the linear rendering.
+func TestRenderMatchesPCM(t *testing.T) {
+	sas := crypt.SAS{0xde, 0xad, 0xbe, 0xef}
+	for _, c := range []Codec{ULaw, ALaw} {
+		pcm := PCM(sas)
+		want := c.Encode(make([]byte, len(pcm)), pcm)
+		if got := Render(sas, c); string(got) != string(want) {
+			t.Fatalf("%s: Render differs from encoding PCM", c)
+		}
+	}
+}

@@ -62,6 +62,7 @@ type upOptions struct {
 	configFile string
 	rules      config.Peers
 	notify     bool
+	sasAudio   bool
 }
 
 // newFlagSet makes a flag set that reports errors instead of exiting.
@@ -92,6 +93,7 @@ func parseUp(args []string, stderr io.Writer) (upOptions, error) {
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.configFile, "config", "", "TOML file: a key per flag, and [[peer]] sections (flags override it; reloaded on SIGHUP)")
 	fs.BoolVar(&o.notify, "notify", false, "show a desktop notification with the SAS of each encrypted call")
+	fs.BoolVar(&o.sasAudio, "sas-audio", false, "play the SAS as DTMF to the local application at the start of each encrypted G.711 call")
 	if err := fs.Parse(args); err != nil {
 		return o, usagef("%w", err)
 	}
