@@ -3,6 +3,7 @@ module github.com/iaxcrypt/iaxcrypt
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/flynn/noise v1.1.0
 	github.com/google/gopacket v1.1.19
 	github.com/spf13/pflag v1.1.0

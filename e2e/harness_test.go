@@ -127,6 +127,7 @@ type callStatus struct {
 	RxPackets    uint64 `json:"rx_packets"`
 	Dropped      uint64 `json:"dropped"`
 	Reason       string `json:"reason"`
+	Warning      string `json:"warning"`
 }
 
 func (d *daemon) statusErr() (status, error) {
@@ -173,6 +174,13 @@ type capture struct {
 
 func startCapture(t *testing.T, h *netns.Host) *capture {
 	t.Helper()
+	return startCaptureOn(t, h, h.Link)
+}
+
+// startCaptureOn captures UDP on one interface of the namespace (the TUN:
+// what the daemon gives the application).
+func startCaptureOn(t *testing.T, h *netns.Host, iface string) *capture {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "iaxcrypt-e2e-cap-")
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +194,7 @@ func startCapture(t *testing.T, h *netns.Host) *capture {
 		}
 	})
 	c := &capture{path: filepath.Join(dir, "veth.pcap")}
-	c.proc = h.Start("tshark", "tshark", "-i", h.Link, "-f", "udp", "-F", "pcap", "-w", c.path)
+	c.proc = h.Start("tshark", "tshark", "-i", iface, "-f", "udp", "-F", "pcap", "-w", c.path)
 	t.Cleanup(func() { c.proc.Stop() })
 	c.proc.WaitOutput(t, 20*time.Second, "Capturing on")
 	return c

@@ -27,6 +27,8 @@ commands:
   route     add|del PEER: route the application's traffic to PEER through the daemon
   down      remove routing left by a daemon that did not exit cleanly
   identity  print this host's identity fingerprint (creates the key if needed)
+  peers     list | verify PEER | forget PEER: the peers this host remembers (key continuity)
+  config    check FILE: validate a configuration file for up --config
   doctor    check this host's set-up end to end (--json for machine output)
   install   install the daemon as a system service (--print to only show it); uninstall removes it
   audit     FILE: check a packet capture for IAX2 calls and cleartext after the switch
@@ -58,6 +60,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdDown(rest, stdout, stderr)
 	case "identity":
 		return cmdIdentity(rest, stdout, stderr)
+	case "peers":
+		return cmdPeers(rest, stdout, stderr)
+	case "config":
+		return cmdConfig(rest, stdout, stderr)
 	case "doctor":
 		return cmdDoctor(rest, stdout, stderr)
 	case "install", "uninstall":
