@@ -44,7 +44,7 @@ const DefaultTarball = "../shared/vendor/asterisk-22.10.1.tar.gz"
 // Errors of Find; Require skips with their message.
 var (
 	ErrNoTarball = errors.New("no Asterisk source tarball")
-	ErrNotBuilt  = errors.New("Asterisk not built")
+	ErrNotBuilt  = errors.New("no Asterisk build")
 )
 
 // Install is a built Asterisk.
