@@ -35,12 +35,12 @@ type Counters struct {
 	Withheld uint64            `json:"withheld"`
 	Injected map[string]uint64 `json:"injected,omitempty"`
 
-	FloodNews         uint64 `json:"flood_news"`
-	FloodAccepts      uint64 `json:"flood_accepts"`
-	FloodHeldAccepts  uint64 `json:"flood_held_accepts"`
-	RepliesToSpoofed  uint64 `json:"replies_to_spoofed"`
-	FloodDone         bool   `json:"flood_done"`
-	FloodDurationMS   int64  `json:"flood_duration_ms"`
+	FloodNews        uint64 `json:"flood_news"`
+	FloodAccepts     uint64 `json:"flood_accepts"`
+	FloodHeldAccepts uint64 `json:"flood_held_accepts"`
+	RepliesToSpoofed uint64 `json:"replies_to_spoofed"`
+	FloodDone        bool   `json:"flood_done"`
+	FloodDurationMS  int64  `json:"flood_duration_ms"`
 
 	MITM *MITMCounters `json:"mitm,omitempty"`
 
