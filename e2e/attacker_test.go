@@ -87,10 +87,31 @@ func (env *attackEnv) restartDaemons(t *testing.T, extra ...string) {
 }
 
 // prepare waits until the modems accept a call and switches the attacker.
+// If the subtest fails, the daemons' logs of its call are kept in a file.
 func (env *attackEnv) prepare(t *testing.T, s attacker.Settings) {
 	t.Helper()
 	faxtest.WaitIdle(t, 60*time.Second, env.ma, env.mb)
+	env.keepLogsOnFailure(t)
 	env.atk.set(t, s)
+}
+
+// keepLogsOnFailure writes what each daemon logged during the subtest
+// (debug level: every drop with its reason) to a file if it fails.
+func (env *attackEnv) keepLogsOnFailure(t *testing.T) {
+	da, db := env.da, env.db
+	fromA, fromB := len(da.proc.Output()), len(db.proc.Output())
+	t.Cleanup(func() {
+		if !t.Failed() {
+			return
+		}
+		dir, err := os.MkdirTemp("", "iaxattack-logs-")
+		if err != nil {
+			return
+		}
+		os.WriteFile(filepath.Join(dir, "daemon-a.log"), []byte(da.proc.Output()[fromA:]), 0o644)
+		os.WriteFile(filepath.Join(dir, "daemon-b.log"), []byte(db.proc.Output()[fromB:]), 0o644)
+		t.Logf("daemon logs of this subtest kept in %s", dir)
+	})
 }
 
 // fax sends the page from A to B in the background, once; cancel stops it.
@@ -151,7 +172,7 @@ func (env *attackEnv) testStrip(t *testing.T, mode attacker.Mode, require bool) 
 	}
 	var res faxtest.Result
 	finished := false
-	netns.Poll(45*time.Second, func() (bool, string) {
+	netns.Poll(20*time.Second, func() (bool, string) {
 		select {
 		case res = <-done:
 			finished = true
@@ -736,26 +757,64 @@ func requireNothingInjected(t *testing.T, caps ...*capture) {
 // more than once (byte-identical): iaxmodem never sends the same one twice.
 func duplicateMinis(t *testing.T, path string) int {
 	t.Helper()
-	dgs, err := pcapread.ReadUDP(path)
-	if err != nil {
-		t.Fatal(err)
-	}
 	seen := map[string]bool{}
 	dups, minis := 0, 0
-	for _, d := range dgs {
-		if d.Dst.Port() != appPort || len(d.Payload) < 4 || d.Payload[0]&0x80 != 0 || (d.Payload[0] == 0 && d.Payload[1] == 0) {
-			continue
-		}
+	for _, f := range appMinis(t, path) {
 		minis++
-		if seen[string(d.Payload)] {
+		if seen[string(f)] {
 			dups++
 		}
-		seen[string(d.Payload)] = true
+		seen[string(f)] = true
 	}
 	if minis == 0 {
 		t.Errorf("capture %s holds no voice frame to the application: it proves nothing", path)
 	}
 	return dups
+}
+
+// appMinis returns the voice mini frames a capture of the daemon's TUN saw
+// go to the application. The daemon writes into the TUN through
+// wireguard's UDP GRO, which coalesces datagrams of one flow written in
+// one batch into one packet of equal-sized segments (the last may be
+// shorter) that the kernel splits again before the application's socket;
+// the capture sees the coalesced packet. So a datagram longer than the
+// usual mini frame is cut into frames of that usual length.
+func appMinis(t *testing.T, path string) [][]byte {
+	t.Helper()
+	dgs, err := pcapread.ReadUDP(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	isMini := func(b []byte) bool { return len(b) >= 4 && b[0]&0x80 == 0 && (b[0] != 0 || b[1] != 0) }
+	lengths := map[int]int{}
+	for _, d := range dgs {
+		if d.Dst.Port() == appPort && isMini(d.Payload) {
+			lengths[len(d.Payload)]++
+		}
+	}
+	usual := 0
+	for n, count := range lengths {
+		if count > lengths[usual] {
+			usual = n
+		}
+	}
+	if usual == 0 {
+		return nil
+	}
+	var out [][]byte
+	for _, d := range dgs {
+		if d.Dst.Port() != appPort || !isMini(d.Payload) {
+			continue
+		}
+		for p := d.Payload; len(p) > 0; {
+			n := min(usual, len(p))
+			if isMini(p[:n]) {
+				out = append(out, p[:n])
+			}
+			p = p[n:]
+		}
+	}
+	return out
 }
 
 // Process helpers.

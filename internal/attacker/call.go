@@ -76,6 +76,12 @@ type observedCall struct {
 
 func (c *observedCall) valid() bool { return c.caller.IsValid() }
 
+// switched reports whether an encrypted frame of the call has been seen in
+// either direction.
+func (c *observedCall) switched() bool {
+	return !c.firstSealed[dirFromCaller].IsZero() || !c.firstSealed[dirFromCallee].IsZero()
+}
+
 func (c *observedCall) dirOf(d datagram) direction {
 	switch {
 	case !c.valid():
@@ -132,7 +138,7 @@ func (a *Attacker) observe(now time.Time, d datagram) packet {
 	if k != iax.KindFull {
 		p.kind = kindOther
 		p.dir = c.dirOf(d)
-		if p.dir != dirOther && !c.firstSealed[p.dir].IsZero() {
+		if p.dir != dirOther && c.switched() {
 			c.clearAfterSwitch++
 		}
 		return p
@@ -165,7 +171,7 @@ func (a *Attacker) observe(now time.Time, d datagram) packet {
 		if c.accepted.IsZero() {
 			c.accepted = now
 		}
-	} else if !(isIAX && sub == iax.IAXNew) && !c.firstSealed[p.dir].IsZero() {
+	} else if !(isIAX && sub == iax.IAXNew) && c.switched() {
 		c.clearAfterSwitch++
 	}
 	c.last[p.dir] = mark{oseq: f.OSeq, iseq: f.ISeq, ts: f.Timestamp, seen: true}

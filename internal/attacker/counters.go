@@ -65,8 +65,8 @@ type CallCounters struct {
 	SealedFromCaller uint64 `json:"sealed_from_caller"`
 	SealedFromCallee uint64 `json:"sealed_from_callee"`
 	// ClearAfterSwitch counts cleartext datagrams of the call, other than
-	// NEW and ACCEPT, seen after its first encrypted frame: what a
-	// downgrade leaves on the wire.
+	// NEW and ACCEPT, seen after its first encrypted frame in either
+	// direction: what a downgrade leaves on the wire.
 	ClearAfterSwitch uint64 `json:"clear_after_switch"`
 }
 

@@ -39,7 +39,7 @@ func (a *Attacker) handleReplay(now time.Time, p packet) [][]byte {
 		out = append(out, frame, s.held)
 		s.held = nil
 		a.c.Reordered++
-	case every(s.n, a.set.ReorderEvery):
+	case every(s.n, a.set.ReorderEvery) && (a.set.ReorderUntil < 0 || s.n <= a.set.ReorderUntil):
 		s.held, s.heldAt = frame, now
 	default:
 		out = append(out, frame)

@@ -50,12 +50,20 @@ type Settings struct {
 
 	// Replay: every DupEvery-th encrypted frame of each direction is sent
 	// twice; every ReplayEvery-th is followed by a copy of the frame sent
-	// ReplayDistance frames earlier; every ReorderEvery-th is held back
-	// and sent after the next one. A negative value turns that part off.
+	// ReplayDistance frames earlier; every ReorderEvery-th of the first
+	// ReorderUntil is held back and sent after the next one. A negative
+	// value turns that part off.
+	//
+	// Reordering stops early by default because it is the one impairment
+	// the daemons must pass on, not drop: the application gets the frames
+	// out of order, and two swapped 20 ms voice frames in the middle of a
+	// fax's T.30 signalling cost the page, with or without iaxcrypt. The
+	// first 3 s of a call (ringing, answer tone) take it.
 	DupEvery       int `json:"dup_every,omitempty"`
 	ReplayEvery    int `json:"replay_every,omitempty"`
 	ReplayDistance int `json:"replay_distance,omitempty"`
 	ReorderEvery   int `json:"reorder_every,omitempty"`
+	ReorderUntil   int `json:"reorder_until,omitempty"`
 
 	// BitFlip: every FlipEvery-th encrypted frame of each direction is
 	// preceded by a copy with one bit flipped, in a field that cycles
@@ -108,7 +116,8 @@ func (s Settings) withDefaults() Settings {
 	def(&s.DupEvery, 10)
 	def(&s.ReplayEvery, 25)
 	def(&s.ReplayDistance, 40)
-	def(&s.ReorderEvery, 50)
+	def(&s.ReorderEvery, 30)
+	def(&s.ReorderUntil, 150)
 	def(&s.FlipEvery, 7)
 	def(&s.InjectAfter, 50)
 	def(&s.InjectRounds, 3)
