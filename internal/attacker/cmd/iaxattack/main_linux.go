@@ -179,8 +179,15 @@ func (w *writer) write(pkts [][]byte) {
 		copy(b[tunOffset:], p)
 		bufs[i] = b
 	}
-	if _, err := w.dev.Write(bufs, tunOffset); err != nil {
-		log.Printf("write to TUN: %v", err)
+	// wireguard's GRO tables hold BatchSize distinct flows per Write; a
+	// flood's spoofed sources are each a flow of their own.
+	step := w.dev.BatchSize()
+	for len(bufs) > 0 {
+		n := min(step, len(bufs))
+		if _, err := w.dev.Write(bufs[:n], tunOffset); err != nil {
+			log.Printf("write to TUN: %v", err)
+		}
+		bufs = bufs[n:]
 	}
 }
 
