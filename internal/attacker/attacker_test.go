@@ -353,3 +353,31 @@ func TestNotIAXPassesUnchanged(t *testing.T) {
 		}
 	}
 }
+
+// TestFloodSilentNews: a silent NEW still carries an offer the daemon
+// finds (so it tracks a half-open call), while its IE list as a whole does
+// not parse (so libiax2 drops it without an answer).
+func TestFloodSilentNews(t *testing.T) {
+	a := New(Config{Seed: 1})
+	if err := a.Set(Settings{Mode: ModeFlood, FloodTarget: addrB.String(), FloodNews: 1, FloodSilentNews: true}); err != nil {
+		t.Fatal(err)
+	}
+	_, frame := a.flood.spoofedNew()
+	f, err := iax.ParseFull(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, ok := markerOf(&f); !ok {
+		t.Fatal("silent NEW: the daemon would find no offer")
+	} else if _, err := crypt.ParseOffer(m); err != nil {
+		t.Fatalf("silent NEW's offer: %v", err)
+	}
+	if err := iax.ValidateIEs(f.Payload); err == nil {
+		t.Fatal("silent NEW's IEs parse as a whole; iaxmodem would answer it")
+	}
+	e := newEngine(t)
+	res := e.Inbound(t0, netip.MustParseAddrPort("10.99.0.1:5000"), frame, make([]byte, 0, 2048))
+	if res.Verdict != engine.Forward || len(e.Calls(t0)) != 1 || e.Calls(t0)[0].Status != engine.StatusNegotiating {
+		t.Fatalf("engine: %v, calls %+v", res.Verdict, e.Calls(t0))
+	}
+}

@@ -169,7 +169,11 @@ func (f *flood) spoofedSource() netip.AddrPort {
 func (f *flood) callNumber() uint16 { return uint16(1 + f.rng.IntN(0x7fff)) }
 
 func (f *flood) spoofedNew() (datagram, []byte) {
-	return datagram{Src: f.spoofedSource(), Dst: f.s.target}, ForgeNew(f.callNumber(), f.offer)
+	frame := ForgeNew(f.callNumber(), f.offer)
+	if f.s.FloodSilentNews {
+		frame = append(frame, byte(0x01)) // an IE id with no length byte
+	}
+	return datagram{Src: f.spoofedSource(), Dst: f.s.target}, frame
 }
 
 func (f *flood) spoofedAccept() (datagram, []byte) {

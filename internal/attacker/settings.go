@@ -89,6 +89,14 @@ type Settings struct {
 	// their way to it are held back until the NEWs are out, so the call is
 	// half-open meanwhile; the ACCEPTs start once the legitimate call's
 	// encrypted frames flow both ways (or 3 s after its ACCEPT).
+	//
+	// With FloodSilentNews each NEW ends with a truncated IE after the
+	// marker: the daemon still finds the offer and tracks the call as
+	// half-open, but an application that refuses to parse such a NEW
+	// (libiax2, and so iaxmodem) does not answer it, so the half-open
+	// entries are not ended by a REJECT and pile up until they time out.
+	FloodSilentNews bool `json:"flood_silent_news,omitempty"`
+
 	FloodTarget  string `json:"flood_target,omitempty"`
 	FloodNews    int    `json:"flood_news,omitempty"`
 	FloodAccepts int    `json:"flood_accepts,omitempty"`
