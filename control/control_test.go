@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -92,7 +93,7 @@ func TestStatusJSON(t *testing.T) {
 		t.Fatalf("got  %s\nwant %s", line, want)
 	}
 	st, err := Client{Path: path}.Status(context.Background())
-	if err != nil || st.Identity != "abcd-efgh" || len(st.Calls) != 1 || st.Calls[0] != h.status.Calls[0] {
+	if err != nil || st.Identity != "abcd-efgh" || len(st.Calls) != 1 || !reflect.DeepEqual(st.Calls[0], h.status.Calls[0]) {
 		t.Fatalf("client got %+v, %v", st, err)
 	}
 }

@@ -1,14 +1,39 @@
 package control
 
-// DefaultPath is where the daemon listens unless told otherwise.
-const DefaultPath = "/run/iaxcrypt/control.sock"
+// Where the daemon listens unless told otherwise, per system; DefaultPath
+// is the one of the system the binary is built for. Both are in the
+// system's directory for run-time files, emptied at boot: /run on Linux,
+// /var/run on macOS (/private/var/run, on the writable data volume;
+// /run does not exist there and cannot be created on the sealed system
+// volume).
+const (
+	LinuxDefaultPath  = "/run/iaxcrypt/control.sock"
+	DarwinDefaultPath = "/var/run/iaxcrypt/control.sock"
+)
 
 // Operations a Request can ask for.
 const (
 	OpStatus   = "status"
 	OpRouteAdd = "route-add"
 	OpRouteDel = "route-del"
+	OpInfo     = "info"
 )
+
+// Info is the response to an info request: how the daemon is set up,
+// which "iaxcrypt doctor" checks the system against.
+type Info struct {
+	TUN       string   `json:"tun"`
+	AppPort   uint16   `json:"app_port"`
+	Listen    string   `json:"listen"`
+	Peers     []string `json:"peers"`
+	StateDir  string   `json:"state_dir"`
+	Policy    string   `json:"policy"`
+	Table     int      `json:"table,omitempty"`     // Linux
+	Priority  int      `json:"priority,omitempty"`  // Linux
+	FwMark    uint32   `json:"fwmark,omitempty"`    // Linux
+	Interface string   `json:"interface,omitempty"` // macOS: the sockets' real interface
+	PfAnchor  string   `json:"pf_anchor,omitempty"` // macOS
+}
 
 // Request is one line a client sends.
 type Request struct {
@@ -38,6 +63,11 @@ type CallStatus struct {
 	TxPackets    uint64 `json:"tx_packets"`
 	RxPackets    uint64 `json:"rx_packets"`
 	Dropped      uint64 `json:"dropped"`
+	// Drops counts the dropped packets by reason (only reasons seen).
+	Drops map[string]uint64 `json:"drops,omitempty"`
+	// Warning flags a call whose course suggests an attack:
+	// downgrade_suspected, offer_lost.
+	Warning string `json:"warning,omitempty"`
 	// Reason says why a call is in clear or failed (empty for encrypted
 	// calls): what an operator asks first.
 	Reason string `json:"reason,omitempty"`

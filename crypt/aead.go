@@ -3,16 +3,20 @@ package crypt
 import (
 	"crypto/cipher"
 	"encoding/binary"
-	"slices"
 )
 
 const (
 	// HeaderLen is the length of the encrypted frame's clear header, which
 	// is also the AEAD's additional data.
 	HeaderLen = 16
-	// Overhead is what an encrypted frame adds to the frame it carries:
-	// the header and the AEAD tag.
-	Overhead = HeaderLen + tagLen
+	// flagsLen is the flags byte at the start of every plaintext.
+	flagsLen = 1
+	// Overhead is what an encrypted frame adds to the frame it carries once
+	// the call is confirmed: the header, the flags byte and the AEAD tag.
+	Overhead = HeaderLen + flagsLen + tagLen
+	// MaxOverhead is what an encrypted frame adds while the caller still
+	// sends its confirmation (until the callee acknowledges it).
+	MaxOverhead = Overhead + ConfirmationLen
 	// MinFrameLen is the shortest IAX2 frame an encrypted frame carries (a
 	// mini frame's header).
 	MinFrameLen = 4
@@ -20,6 +24,28 @@ const (
 	MinPacketLen = Overhead + MinFrameLen
 
 	nonceLen = 12
+)
+
+// Plaintext flags, the first byte of every sealed frame and trunk entry.
+const (
+	// flagConfirmation (caller → callee): the caller's confirmation
+	// (ConfirmationLen bytes) follows the flags byte, before the frame.
+	flagConfirmation = 0x01
+	// flagConfirmed (callee → caller): the callee checked the caller's
+	// confirmation; the caller may stop sending it.
+	flagConfirmed = 0x02
+	knownFlags    = flagConfirmation | flagConfirmed
+)
+
+// Counter limits: the first counter a direction may not use. 2^64-1 is
+// never used (the replay window refuses it). AES-256-GCM stops at 2^29
+// frames so that, with frames up to 1,500 bytes, an attacker's advantage
+// against its confidentiality stays below 2^-57 (draft-irtf-cfrg-aead-limits);
+// ChaCha20-Poly1305 has no such limit below 2^64. See "Rekeying" in
+// docs/protocol.md.
+const (
+	counterLimitChaCha = ^uint64(0)
+	counterLimitAESGCM = 1 << 29
 )
 
 // Header is the clear part of an encrypted frame.
@@ -41,12 +67,19 @@ func IsEncryptedFrame(b []byte) bool {
 
 // ParseHeader returns the header of an encrypted frame so the engine can
 // find the call before opening it. The fields are not authenticated until
-// Open succeeds.
+// Open succeeds. A protocol 1 frame gives ErrOldVersion.
 func ParseHeader(pkt []byte) (Header, error) {
 	if !IsEncryptedFrame(pkt) {
 		return Header{}, ErrNotEncrypted
 	}
-	if len(pkt) < 4 || pkt[3] != Version {
+	if len(pkt) < 4 {
+		return Header{}, ErrVersion
+	}
+	switch pkt[3] {
+	case Version:
+	case versionOne:
+		return Header{}, ErrOldVersion
+	default:
 		return Header{}, ErrVersion
 	}
 	if len(pkt) < MinPacketLen {
@@ -71,96 +104,47 @@ func putHeader(b []byte, h Header) {
 	binary.BigEndian.PutUint64(b[8:], h.Counter)
 }
 
-// Sealer encrypts one direction of a call. It is not safe for concurrent
-// use; the Sealer and the Opener of one Session may be used concurrently.
-type Sealer struct {
+// sealer is one sending direction: key, counter, and scratch space kept in
+// the struct so that passing it to the AEAD interface does not allocate.
+type sealer struct {
 	aead    cipher.AEAD
-	key     [32]byte // kept for test vectors
+	key     [32]byte // kept for test vectors; wiped with the session
 	counter uint64
-	nonce   [nonceLen]byte // in the struct so passing it to the AEAD does not allocate
+	limit   uint64
+	nonce   [nonceLen]byte
+	ad      [trunkADLen]byte
 }
 
-// directionAEAD derives one direction's transport key from Noise's split
+// next reserves the next counter and puts it in the nonce.
+func (s *sealer) next() (uint64, error) {
+	if s.aead == nil {
+		return 0, ErrWiped
+	}
+	if s.counter >= s.limit {
+		return 0, ErrCounterExhausted
+	}
+	c := s.counter
+	s.counter++
+	binary.BigEndian.PutUint64(s.nonce[4:], c)
+	return c, nil
+}
+
+// opener is one receiving direction, with its replay window.
+type opener struct {
+	aead   cipher.AEAD
+	key    [32]byte
+	nonce  [nonceLen]byte
+	ad     [trunkADLen]byte
+	window ReplayWindow
+}
+
+// directionKeys derives one direction's transport key from Noise's split
 // key and makes the AEAD for it.
-func directionAEAD(c Cipher, splitKey [32]byte) (cipher.AEAD, [32]byte, error) {
+func directionKeys(c Cipher, splitKey *[32]byte) (cipher.AEAD, [32]byte, error) {
 	key, err := transportKey(c, splitKey)
 	if err != nil {
 		return nil, key, err
 	}
-	a, err := newAEAD(c, key)
+	a, err := newAEAD(c, &key)
 	return a, key, err
-}
-
-func newSealer(c Cipher, splitKey [32]byte) (*Sealer, error) {
-	a, key, err := directionAEAD(c, splitKey)
-	if err != nil {
-		return nil, err
-	}
-	return &Sealer{aead: a, key: key}, nil
-}
-
-// Counter returns the counter the next sealed frame will carry.
-func (s *Sealer) Counter() uint64 { return s.counter }
-
-// Seal appends to dst the encrypted frame carrying frame (a whole IAX2
-// frame of at least MinFrameLen bytes) from senderCall to receiverCall. It
-// does not allocate when cap(dst)-len(dst) >= len(frame)+Overhead. To seal
-// in place, put the frame at buf[HeaderLen:] and pass dst = buf[:0].
-func (s *Sealer) Seal(dst, frame []byte, senderCall, receiverCall uint16) ([]byte, error) {
-	if len(frame) < MinFrameLen {
-		return dst, ErrTooShort
-	}
-	if senderCall&0x8000 != 0 {
-		return dst, ErrCallNumber
-	}
-	if s.counter == ^uint64(0) {
-		return dst, ErrCounterExhausted
-	}
-	n := len(dst)
-	dst = slices.Grow(dst, len(frame)+Overhead)[:n+HeaderLen]
-	putHeader(dst[n:], Header{SenderCall: senderCall, ReceiverCall: receiverCall, Counter: s.counter})
-	copy(s.nonce[4:], dst[n+8:n+HeaderLen])
-	out := s.aead.Seal(dst, s.nonce[:], frame, dst[n:n+HeaderLen])
-	s.counter++
-	return out, nil
-}
-
-// Opener decrypts one direction of a call and rejects replays. It is not
-// safe for concurrent use; the Sealer and the Opener of one Session may be
-// used concurrently.
-type Opener struct {
-	aead   cipher.AEAD
-	key    [32]byte // kept for test vectors
-	nonce  [nonceLen]byte
-	window ReplayWindow
-}
-
-func newOpener(c Cipher, splitKey [32]byte) (*Opener, error) {
-	a, key, err := directionAEAD(c, splitKey)
-	if err != nil {
-		return nil, err
-	}
-	return &Opener{aead: a, key: key}, nil
-}
-
-// Open authenticates and decrypts the encrypted frame pkt, appends the IAX2
-// frame it carries to dst, and returns it with the header. The counter goes
-// through the replay window only after authentication (ErrReplayed). It
-// does not allocate when dst has room for the frame; dst = pkt[HeaderLen:HeaderLen]
-// decrypts in place. On error dst is returned unchanged, but the bytes after
-// len(dst) may have been overwritten.
-func (o *Opener) Open(dst, pkt []byte) ([]byte, Header, error) {
-	h, err := ParseHeader(pkt)
-	if err != nil {
-		return dst, Header{}, err
-	}
-	copy(o.nonce[4:], pkt[8:HeaderLen])
-	out, err := o.aead.Open(dst, o.nonce[:], pkt[HeaderLen:], pkt[:HeaderLen])
-	if err != nil {
-		return dst, Header{}, ErrAuthentication
-	}
-	if !o.window.Accept(h.Counter) {
-		return dst, Header{}, ErrReplayed
-	}
-	return out, h, nil
 }

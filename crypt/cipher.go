@@ -61,19 +61,31 @@ func ParseCipher(s string) (Cipher, error) {
 // transportKey derives one direction's AEAD key from the Noise split output.
 // The cipher name is in the info so a key is never shared by two algorithms,
 // even if a bug let the two sides disagree on the cipher.
-func transportKey(c Cipher, splitKey [32]byte) ([32]byte, error) {
+func transportKey(c Cipher, splitKey *[32]byte) ([32]byte, error) {
 	var key [32]byte
-	k, err := hkdf.Key(sha256.New, splitKey[:], nil, "iaxcrypt/1 "+c.String(), len(key))
+	k, err := hkdf.Key(sha256.New, splitKey[:], nil, transportLabel+c.String(), len(key))
 	if err != nil {
 		return key, fmt.Errorf("derive %v key: %w", c, err)
 	}
 	copy(key[:], k)
+	clear(k)
 	return key, nil
+}
+
+// counterLimit is the first counter a direction using c may not use.
+func counterLimit(c Cipher) uint64 {
+	if c == CipherAES256GCM {
+		return counterLimitAESGCM
+	}
+	return counterLimitChaCha
 }
 
 // newAEAD returns the transport AEAD for c keyed with key. Both have a
 // 12-byte nonce and a 16-byte tag, which the frame layout relies on.
-func newAEAD(c Cipher, key [32]byte) (cipher.AEAD, error) {
+//
+// Both keep their own copy of the key (ChaCha20-Poly1305) or its expanded
+// schedule (AES), which this package cannot reach to wipe.
+func newAEAD(c Cipher, key *[32]byte) (cipher.AEAD, error) {
 	switch c {
 	case CipherChaCha20Poly1305:
 		return chacha20poly1305.New(key[:])

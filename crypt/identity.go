@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-
-	"github.com/flynn/noise"
 )
 
 // PublicKey is an X25519 public key, the long-term identity of a daemon.
@@ -37,16 +35,24 @@ func ParsePublicKey(s string) (PublicKey, error) {
 
 // Identity is a daemon's static X25519 key pair. The zero value is not a
 // valid identity; use GenerateIdentity or IdentityFromPrivate.
+//
+// An Identity is a handle: copies share one immutable key, so passing it to
+// every handshake copies no private key material (the private key lives
+// once, inside a crypto/ecdh key, for the daemon's lifetime).
 type Identity struct {
-	priv [32]byte
-	pub  PublicKey
-	key  *ecdh.PrivateKey // immutable; shared by copies of the Identity
+	k *identityKey
+}
+
+type identityKey struct {
+	pub PublicKey
+	key *ecdh.PrivateKey
 }
 
 // GenerateIdentity makes a new identity from 32 bytes of rng (use
 // crypto/rand.Reader).
 func GenerateIdentity(rng io.Reader) (Identity, error) {
 	var priv [32]byte
+	defer clear(priv[:])
 	if _, err := io.ReadFull(rng, priv[:]); err != nil {
 		return Identity{}, fmt.Errorf("generate identity: %w", err)
 	}
@@ -54,33 +60,36 @@ func GenerateIdentity(rng io.Reader) (Identity, error) {
 }
 
 // IdentityFromPrivate returns the identity whose 32-byte X25519 private key
-// is priv (clamping is applied by X25519 itself, so any 32 bytes work).
+// is priv (clamping is applied by X25519 itself, so any 32 bytes work). It
+// keeps no reference to priv; the caller may wipe it.
 func IdentityFromPrivate(priv []byte) (Identity, error) {
-	var id Identity
-	if len(priv) != len(id.priv) {
+	if len(priv) != 32 {
 		return Identity{}, fmt.Errorf("identity private key is %d bytes, want 32: %w", len(priv), ErrTooShort)
 	}
-	k, err := ecdh.X25519().NewPrivateKey(priv)
+	key, err := ecdh.X25519().NewPrivateKey(priv)
 	if err != nil {
 		return Identity{}, fmt.Errorf("identity key: %w", err)
 	}
-	id.key = k
-	copy(id.priv[:], priv)
-	copy(id.pub[:], k.PublicKey().Bytes())
-	return id, nil
+	k := &identityKey{key: key}
+	copy(k.pub[:], key.PublicKey().Bytes())
+	return Identity{k: k}, nil
 }
 
 // Public returns the identity's public key.
-func (id Identity) Public() PublicKey { return id.pub }
+func (id Identity) Public() PublicKey {
+	if id.k == nil {
+		return PublicKey{}
+	}
+	return id.k.pub
+}
 
-// Private returns a copy of the 32-byte private key, for storing it.
+// Private returns a new copy of the 32-byte private key, for storing it;
+// the caller owns (and should wipe) the copy.
 func (id Identity) Private() []byte {
-	p := id.priv
-	return p[:]
+	if id.k == nil {
+		return nil
+	}
+	return id.k.key.Bytes()
 }
 
-func (id Identity) valid() bool { return id.key != nil }
-
-func (id Identity) dhKey() noise.DHKey {
-	return noise.DHKey{Private: id.Private(), Public: append([]byte(nil), id.pub[:]...)}
-}
+func (id Identity) valid() bool { return id.k != nil }

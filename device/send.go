@@ -67,7 +67,9 @@ func (d *Device) RoutineReadFromTUN() {
 			d.learnAppAddr(peer.Addr(), p.Src.Addr().Unmap())
 			res := d.eng.Outbound(now, peer, p.Payload, outs[i])
 			if res.Verdict != engine.Forward {
-				d.stats.engineDrops.Add(1)
+				if res.Verdict == engine.Drop {
+					d.stats.engineDrops.Add(1)
+				}
 				continue
 			}
 			msgs = append(msgs, Message{Buf: res.Packet, Addr: peer})
@@ -91,11 +93,33 @@ func (d *Device) passThrough(pkt []byte) {
 	d.stats.passedThrough.Add(1)
 }
 
-// sendToNetwork sends msgs from the socket. A datagram that fails is
-// counted and skipped; the rest are still sent.
+// sendToNetwork sends msgs from the socket of their peer's family (see
+// Config.Conn6), one run of the same family at a time so nothing is
+// copied. A datagram that fails is counted and skipped; the rest are still
+// sent.
 func (d *Device) sendToNetwork(msgs []Message) {
+	if d.conn6 == nil {
+		d.sendFrom(d.conn, msgs)
+		return
+	}
 	for len(msgs) > 0 {
-		n, err := d.conn.WriteBatch(msgs)
+		v6 := msgs[0].Addr.Addr().Unmap().Is6()
+		run := 1
+		for run < len(msgs) && msgs[run].Addr.Addr().Unmap().Is6() == v6 {
+			run++
+		}
+		if v6 {
+			d.sendFrom(d.conn6, msgs[:run])
+		} else {
+			d.sendFrom(d.conn, msgs[:run])
+		}
+		msgs = msgs[run:]
+	}
+}
+
+func (d *Device) sendFrom(conn UDPConn, msgs []Message) {
+	for len(msgs) > 0 {
+		n, err := conn.WriteBatch(msgs)
 		d.stats.toNetwork.Add(uint64(n))
 		if err == nil {
 			if n == 0 {
@@ -123,17 +147,21 @@ func (d *Device) writeToTUN(bufs [][]byte) {
 	if len(bufs) == 0 {
 		return
 	}
-	n, err := d.tun.Write(bufs, tunOffset)
+	// The TUN's Write returns bytes, not packets; a failed batch reports
+	// one joined error per packet it could not write.
+	_, err := d.tun.Write(bufs, tunOffset)
+	failed := 0
 	if err != nil {
-		if n > len(bufs) || n < 0 {
-			n = 0
+		failed = 1
+		if j, ok := err.(interface{ Unwrap() []error }); ok {
+			failed = min(len(j.Unwrap()), len(bufs))
 		}
-		d.stats.writeErrors.Add(uint64(len(bufs) - n))
+		d.stats.writeErrors.Add(uint64(failed))
 		if !d.isClosing() {
-			d.log.Debug("write to TUN failed", "packets", len(bufs)-n, "err", err)
+			d.log.Debug("write to TUN failed", "packets", failed, "err", err)
 		}
 	}
-	d.stats.toApp.Add(uint64(n))
+	d.stats.toApp.Add(uint64(len(bufs) - failed))
 }
 
 // pause waits before retrying a failed read, longer each time up to 100 ms,

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/iaxcrypt/iaxcrypt/crypt"
 	"github.com/iaxcrypt/iaxcrypt/iax"
 	"github.com/iaxcrypt/iaxcrypt/internal/pcapread"
 )
@@ -32,7 +31,29 @@ func TestReplayRealCalls(t *testing.T) {
 	}
 }
 
-func replayCapture(t *testing.T, dgs []pcapread.Datagram) {
+// TestReplayAsteriskCalls replays the PBX-to-PBX calls between two real
+// Asterisk 22 (iax/testdata/captures/asterisk22, with what they show in its
+// README): CALLTOKEN from a placeholder call number, MD5 authentication,
+// LAGRQ/LAGRP, PING/PONG and, with trunk=yes, the voice in trunk frames.
+func TestReplayAsteriskCalls(t *testing.T) {
+	for _, name := range []string{"asterisk-pbx-trunk-no.pcapng", "asterisk-pbx-trunk-yes.pcapng"} {
+		t.Run(name, func(t *testing.T) {
+			dgs, err := pcapread.ReadUDP(filepath.Join("..", "iax", "testdata", "captures", "asterisk22", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := replayCapture(t, dgs)
+			// Both sides know the callee by its real number, not by the
+			// CALLTOKEN placeholder.
+			ca, cb := a.eng.Calls(dgs[len(dgs)-1].Time)[0], b.eng.Calls(dgs[len(dgs)-1].Time)[0]
+			if ca.RemoteCall != cb.LocalCall || ca.RemoteCall == 1 || ca.LocalCall != cb.RemoteCall {
+				t.Fatalf("call numbers: caller %d/%d, callee %d/%d", ca.LocalCall, ca.RemoteCall, cb.LocalCall, cb.RemoteCall)
+			}
+		})
+	}
+}
+
+func replayCapture(t *testing.T, dgs []pcapread.Datagram) (a, b *host) {
 	// The caller is whoever sent the first NEW.
 	callerIdx := -1
 	for i, d := range dgs {
@@ -47,7 +68,7 @@ func replayCapture(t *testing.T, dgs []pcapread.Datagram) {
 		t.Fatal("no NEW in the capture")
 	}
 	caller, callee := dgs[callerIdx].Src, dgs[callerIdx].Dst
-	a, b := newHost(t, "A", caller, PolicyOpportunistic), newHost(t, "B", callee, PolicyOpportunistic)
+	a, b = newHost(t, "A", caller, PolicyOpportunistic), newHost(t, "B", callee, PolicyOpportunistic)
 	out, in := make([]byte, 0, 4096), make([]byte, 0, 4096)
 	var sent, sealed, beforeSwitch int
 	switched := false
@@ -67,7 +88,7 @@ func replayCapture(t *testing.T, dgs []pcapread.Datagram) {
 		}
 		wire := bytes.Clone(r.Packet)
 		sent++
-		if crypt.IsEncryptedFrame(wire) {
+		if isSealed(wire) {
 			sealed++
 			switched = true
 		} else if switched && !hasMarker(wire) {
@@ -98,7 +119,7 @@ func replayCapture(t *testing.T, dgs []pcapread.Datagram) {
 		if ca[0].Encrypted || cb[0].Encrypted || sealed != 0 || ca[0].Status != StatusEnded {
 			t.Fatalf("refused call: A %+v B %+v, %d sealed", ca[0], cb[0], sealed)
 		}
-		return
+		return a, b
 	}
 	if !ca[0].Encrypted || !cb[0].Encrypted || ca[0].SAS != cb[0].SAS {
 		t.Fatalf("calls after replay: A %+v B %+v", ca, cb)
@@ -106,7 +127,11 @@ func replayCapture(t *testing.T, dgs []pcapread.Datagram) {
 	if sealed == 0 {
 		t.Fatal("nothing was sealed")
 	}
+	if ca[0].Dropped != 0 || cb[0].Dropped != 0 {
+		t.Fatalf("drops: caller %v, callee %v", ca[0].Drops, cb[0].Drops)
+	}
 	t.Logf("%d datagrams: %d before the switch, %d sealed", sent, beforeSwitch, sealed)
+	return a, b
 }
 
 func accepted(dgs []pcapread.Datagram) bool {

@@ -38,13 +38,21 @@ const (
 	DropSealFailed
 	// DropPolicy: refused by the require policy.
 	DropPolicy
+	// DropInnerMismatch: a frame inside an encrypted frame that names
+	// another call than its envelope, or that no call may carry encrypted
+	// (a NEW, a trunk or another envelope).
+	DropInnerMismatch
+	// DropUnknownTrunkEntry: a trunk entry from the application whose call
+	// the engine does not know, while calls with that peer are encrypted:
+	// it may belong to one of them, so it is not sent in clear.
+	DropUnknownTrunkEntry
 	numDropReasons
 )
 
 var dropReasonNames = [numDropReasons]string{
 	"none", "malformed", "unknown-call", "unknown-encrypted-call", "no-keys-yet",
 	"call-number-mismatch", "authentication", "replay", "cleartext-after-switch",
-	"accept-mismatch", "seal-failed", "policy",
+	"accept-mismatch", "seal-failed", "policy", "inner-frame-mismatch", "unknown-trunk-entry",
 }
 
 func (r DropReason) String() string {

@@ -24,8 +24,9 @@ import (
 	"github.com/iaxcrypt/iaxcrypt/iax"
 )
 
-// Overhead is the most an encrypted frame adds to the frame it carries.
-const Overhead = crypt.Overhead
+// Overhead is the most an encrypted frame adds to the frame it carries
+// (the caller's first frames also carry its confirmation).
+const Overhead = crypt.MaxOverhead
 
 // MarkerOverhead is what the marker IE adds to a NEW or ACCEPT frame at
 // most (IE header plus the larger, answer, message).
@@ -79,6 +80,13 @@ type Config struct {
 	// EndedRetention is how long Calls keeps listing ended calls; zero
 	// means 60 s.
 	EndedRetention time.Duration
+	// SASAudio, if set, renders the SAS as voice: the engine plays it to
+	// the local application in place of the peer's first voice frames of
+	// each encrypted call whose codec is G.711 (µ-law or A-law).
+	SASAudio SASAudioFunc
+	// Trust, if set, gives per-peer policies and remembers peers'
+	// identities (see Trust).
+	Trust Trust
 	// OnEvent, if set, is called for every event, with the engine's lock
 	// held: it must be quick and must not call back into the engine.
 	OnEvent func(Event)
@@ -86,10 +94,18 @@ type Config struct {
 
 // Engine is safe for concurrent use; one lock guards its state.
 type Engine struct {
-	mu       sync.Mutex
-	cfg      Config
-	calls    *iax.Tracker[*callState]
-	ended    []CallInfo // most recent last
+	mu    sync.Mutex
+	cfg   Config
+	calls *iax.Tracker[*callState]
+	ended endedRing
+	// keyedCalls counts, per peer, the calls that have keys: a trunk entry
+	// of an unknown call to such a peer is not sent in clear.
+	keyedCalls map[netip.AddrPort]int
+	// lostOffers remembers incoming calls with an offer that a full table
+	// pushed out before the application answered.
+	lostOffers keySet
+	// trunk builds encrypted trunk frames (reused for every one).
+	trunk    crypt.TrunkBuilder
 	injected []Packet
 	stats    Stats
 }
@@ -108,7 +124,8 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.EndedRetention <= 0 {
 		cfg.EndedRetention = 60 * time.Second
 	}
-	e := &Engine{cfg: cfg, calls: iax.NewTracker[*callState](cfg.Limits)}
+	e := &Engine{cfg: cfg, calls: iax.NewTracker[*callState](cfg.Limits), keyedCalls: make(map[netip.AddrPort]int)}
+	e.calls.NewData = func() *callState { return &callState{policy: cfg.Policy} }
 	e.calls.OnRemove = e.forget
 	return e, nil
 }
@@ -138,6 +155,10 @@ const (
 	Forward Verdict = iota
 	// Drop means: send nothing; Result.Reason says why.
 	Drop
+	// Absorbed means: send nothing, and nothing was lost: the packet's
+	// content left in packets the engine injected (a trunk frame split
+	// into sealed frames).
+	Absorbed
 )
 
 // Direction tells where an injected packet goes.
@@ -179,13 +200,7 @@ func (e *Engine) Expire(now time.Time) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.calls.Expire(now)
-	cut := 0
-	for cut < len(e.ended) && now.Sub(e.ended[cut].Ended) >= e.cfg.EndedRetention {
-		cut++
-	}
-	if cut > 0 {
-		e.ended = append(e.ended[:0], e.ended[cut:]...)
-	}
+	e.ended.dropOldestWhile(func(ci *CallInfo) bool { return now.Sub(ci.Ended) >= e.cfg.EndedRetention })
 }
 
 func (e *Engine) emit(ev Event) {
@@ -199,6 +214,7 @@ func (e *Engine) drop(now time.Time, peer netip.AddrPort, c *iax.Call[*callState
 	ev := Event{Kind: EventDrop, Time: now, Peer: peer, Drop: why}
 	if c != nil {
 		c.Data.dropped++
+		c.Data.drops[why]++
 		ev.LocalCall, ev.RemoteCall, ev.Outgoing = c.LocalCall, c.RemoteCall, c.Outgoing
 	}
 	e.emit(ev)
@@ -206,3 +222,32 @@ func (e *Engine) drop(now time.Time, peer netip.AddrPort, c *iax.Call[*callState
 }
 
 func forward(b []byte) Result { return Result{Verdict: Forward, Packet: b} }
+
+// absorbed is the result for a packet whose content left in other packets
+// (a trunk frame whose entries all left sealed): nothing to send, nothing
+// lost.
+func absorbed() Result { return Result{Verdict: Absorbed} }
+
+// setSession gives the call its keys.
+func (e *Engine) setSession(c *iax.Call[*callState], sess *crypt.Session) {
+	if c.Data.session == nil {
+		e.keyedCalls[c.Peer]++
+	}
+	c.Data.session = sess
+}
+
+// dropKeys forgets the call's handshake and keys.
+func (e *Engine) dropKeys(c *iax.Call[*callState]) {
+	s := c.Data
+	if s.initiator != nil {
+		s.initiator.Wipe()
+		s.initiator = nil
+	}
+	if s.session != nil {
+		if e.keyedCalls[c.Peer]--; e.keyedCalls[c.Peer] <= 0 {
+			delete(e.keyedCalls, c.Peer)
+		}
+		s.session.Wipe()
+		s.session = nil
+	}
+}

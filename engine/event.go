@@ -25,9 +25,12 @@ const (
 	EventEnded
 	// EventDrop: a packet was dropped; Drop says why.
 	EventDrop
+	// EventWarning: something about the call suggests an attack; Warning
+	// and Reason say what.
+	EventWarning
 )
 
-var eventKindNames = [...]string{"negotiating", "encrypted", "cleartext", "failed", "ended", "drop"}
+var eventKindNames = [...]string{"negotiating", "encrypted", "cleartext", "failed", "ended", "drop", "warning"}
 
 func (k EventKind) String() string {
 	if int(k) < len(eventKindNames) {
@@ -50,5 +53,6 @@ type Event struct {
 	PeerIdentity crypt.PublicKey
 	Reason       string
 	Drop         DropReason
+	Warning      Warning
 	Err          error
 }

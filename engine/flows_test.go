@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -164,6 +165,7 @@ func TestRetransmittedNewAndAcceptCarrySameMarker(t *testing.T) {
 	if !bytes.Equal(markerOf(t, a1), markerOf(t, a2)) {
 		t.Fatal("retransmitted ACCEPT has another marker")
 	}
+	l.mustArrive("A", mini(callA, 30, 160)) // B counts the call once A proves its keys
 	if l.a.eng.Stats().Encrypted != 1 || l.b.eng.Stats().Encrypted != 1 {
 		t.Fatal("a handshake ran more than once")
 	}
@@ -194,13 +196,12 @@ func TestReorderingAcrossSwitch(t *testing.T) {
 	// B's application sends a cleartext frame before ACCEPT; the network
 	// delivers it after the ACCEPT: A must still accept it.
 	early := l.out("B", iaxFrame(fb{src: callB, dst: callA, ts: 1, oseq: 0, iseq: 1}, iax.IAXPing))
-	l.mustArrive("B", acceptFrame(5, 0, 1))
+	l.mustArrive("B", acceptFrame(5, 1, 1))
 	if got := l.in("B", early); got == nil {
 		t.Fatal("cleartext frame sent before the switch was dropped")
 	}
-	// A retransmits NEW before it saw the ACCEPT... (already seen here) and
-	// an ACK it sent in clear earlier arrives at B late: B takes it until A's
-	// first encrypted frame.
+	// An ACK A sent in clear before it got the ACCEPT (its ISeq does not
+	// acknowledge the ACCEPT) arrives at B late: B takes it.
 	lateAck := iaxFrame(fb{src: callA, dst: callB, ts: 2, oseq: 1, iseq: 1}, iax.IAXAck)
 	if got := l.in("A", lateAck); got == nil {
 		t.Fatal("B dropped a cleartext frame from A before A's first encrypted frame")
@@ -454,45 +455,6 @@ func mustIE(t testing.TB, id iax.IEID, data []byte) []byte {
 	return b
 }
 
-func TestTrunkFrameSplit(t *testing.T) {
-	a, b := newHost(t, "A", addrA, PolicyOpportunistic), newHost(t, "B", addrB, PolicyOpportunistic)
-	l := newLink(t, a, b)
-	establish(t, l)
-	voice := bytes.Repeat([]byte{0xd5}, 160)
-	var entries []byte
-	entries = iax.AppendTrunkEntry(entries, true, iax.TrunkEntry{SrcCall: callA, Timestamp: 200, HasTimestamp: true, Data: voice})
-	entries = iax.AppendTrunkEntry(entries, true, iax.TrunkEntry{SrcCall: 0x0777, Timestamp: 200, HasTimestamp: true, Data: voice})
-	tr := iax.TrunkFrame{CmdData: 1, Timestamp: 12345, Entries: entries}
-	r := a.eng.Outbound(l.now, addrB, tr.AppendTo(nil), make([]byte, 0, 2048))
-	if r.Verdict != Forward {
-		t.Fatalf("verdict %v", r.Verdict)
-	}
-	rest, err := iax.ParseTrunk(r.Packet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	_ = rest.Range(func(e iax.TrunkEntry) bool {
-		n++
-		if e.SrcCall == callA {
-			t.Error("the encrypted call's entry stayed in the cleartext trunk")
-		}
-		return true
-	})
-	if n != 1 {
-		t.Fatalf("%d entries left, want 1", n)
-	}
-	inj := a.injected()
-	if len(inj) != 1 || !crypt.IsEncryptedFrame(inj[0].Data) {
-		t.Fatalf("want one encrypted mini frame injected, got %d", len(inj))
-	}
-	got := l.in("A", inj[0].Data)
-	want := mini(callA, 200, 160)
-	if !bytes.Equal(got, want) {
-		t.Fatalf("B delivered %x, want the entry as a mini frame", got)
-	}
-}
-
 func TestPolicyOffRelaysUnchanged(t *testing.T) {
 	a, b := newHost(t, "A", addrA, PolicyOff), newHost(t, "B", addrB, PolicyOff)
 	l := newLink(t, a, b)
@@ -540,3 +502,18 @@ func TestRequirePolicyWithoutOfferRefuses(t *testing.T) {
 type failingReader struct{}
 
 func (failingReader) Read([]byte) (int, error) { return 0, io.ErrUnexpectedEOF }
+
+// A caller whose daemon speaks protocol 1: the call goes on in clear (or
+// is refused under require) and status says why.
+func TestProtocolOneCaller(t *testing.T) {
+	b := newHost(t, "B", addrB, PolicyOpportunistic)
+	l := newLink(t, &host{name: "A", addr: addrA}, b)
+	v1 := []byte{1, crypt.MarkerOffer}
+	v1 = append(v1, make([]byte, 66)...)
+	l.send("A", newFrame(0, mustIE(t, crypt.MarkerIE, v1)))
+	l.mustArrive("B", acceptFrame(5, 0, 1))
+	cb := b.call(t, l.now, callB)
+	if cb.Status != StatusCleartext || !strings.Contains(cb.Reason, "protocol 1") {
+		t.Fatalf("callee %v: %q", cb.Status, cb.Reason)
+	}
+}

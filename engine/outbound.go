@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"net/netip"
 	"time"
 
@@ -56,14 +57,19 @@ func (e *Engine) outboundFull(now time.Time, peer netip.AddrPort, frame, out []b
 		c = e.adopt(now, iax.FromApp, peer, &f)
 	}
 	if c == nil {
+		// The source names a call with keys but the destination is not its
+		// peer's number: a frame of that call all the same, never in clear.
+		if k := e.calls.Lookup(iax.FromApp, peer, f.SrcCall); k != nil && k.Data.encrypted() {
+			return e.drop(now, peer, k, DropUnknownCall)
+		}
 		if passesUntracked(&f) {
 			e.stats.ClearPackets++
 			return forward(frame)
 		}
 		return e.drop(now, peer, nil, DropUnknownCall)
 	}
-	if created {
-		c.Data = &callState{}
+	if c.Opaque {
+		return e.opaque(now, c, &f, iax.FromApp, frame, out)
 	}
 	switch {
 	case isIAX && sub == iax.IAXNew:
@@ -87,11 +93,22 @@ func (e *Engine) outboundNew(now time.Time, c *iax.Call[*callState], f *iax.Full
 		return e.sealOrPass(now, c, frame, out)
 	}
 	if created {
-		init, offer, err := crypt.NewInitiator(e.cfg.Identity, f.SrcCall, e.cfg.Ciphers, e.cfg.Rand)
+		e.initCall(c, f)
+	}
+	if created && s.policy == PolicyOff {
+		e.setStatus(now, c, StatusCleartext, "policy off for this peer", nil)
+	}
+	if created && s.policy != PolicyOff {
+		newIEs, err := crypt.ContextIEs(nil, f.Payload)
+		var init *crypt.Initiator
+		var offer []byte
+		if err == nil {
+			init, offer, err = crypt.NewInitiator(e.cfg.Identity, f.SrcCall, newIEs, e.cfg.Ciphers, e.cfg.Rand)
+		}
 		if err != nil {
 			e.setStatus(now, c, StatusCleartext, "could not start the handshake", err)
 		} else {
-			s.initiator, s.offer = init, offer
+			s.initiator, s.offer, s.offerMade = init, offer, true
 			e.setStatus(now, c, StatusNegotiating, "offer sent", nil)
 		}
 	}
@@ -123,16 +140,25 @@ func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.F
 		return forward(frame)
 	}
 	if s.offer == nil {
-		if e.cfg.Policy == PolicyRequire {
-			return e.refuseAccept(now, c, f, iax.FromApp, out, "encryption required: the caller did not offer iaxcrypt")
+		why := offerProblem(s.badOffer)
+		if c.Data.policy == PolicyRequire {
+			return e.refuseAccept(now, c, f, iax.FromApp, out, "encryption required: "+why)
+		}
+		if s.status != StatusCleartext || s.reason != why {
+			e.setStatus(now, c, StatusCleartext, why, nil)
 		}
 		e.stats.ClearPackets++
 		return forward(frame)
 	}
-	sess, answer, err := crypt.Respond(e.cfg.Identity, s.offer, c.RemoteCall, f.SrcCall, e.cfg.Ciphers, e.cfg.Rand)
-	s.offer = nil
+	acceptIEs, err := crypt.ContextIEs(nil, f.Payload)
+	var sess *crypt.Session
+	var answer []byte
+	if err == nil {
+		sess, answer, err = crypt.Respond(e.cfg.Identity, s.offer, c.RemoteCall, f.SrcCall, s.newIEs, acceptIEs, e.cfg.Ciphers, e.cfg.Rand)
+	}
+	s.offer, s.newIEs = nil, nil
 	if err != nil {
-		if e.cfg.Policy == PolicyRequire {
+		if c.Data.policy == PolicyRequire {
 			return e.refuseAccept(now, c, f, iax.FromApp, out, "encryption required: handshake failed")
 		}
 		e.setStatus(now, c, StatusCleartext, "handshake with the caller failed", err)
@@ -145,8 +171,13 @@ func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.F
 		e.stats.ClearPackets++
 		return forward(frame)
 	}
-	s.session, s.answer = sess, answer
-	e.setStatus(now, c, StatusEncrypted, "", nil)
+	e.setSession(c, sess)
+	s.codec = codecOf(f)
+	s.answer = answer
+	s.switchedAt, s.acceptSeq, s.acceptTS = now, f.OSeq, f.Timestamp
+	// Encrypted once the caller proves it holds the keys: its first
+	// encrypted frame.
+	e.setStatus(now, c, StatusNegotiating, "answered; waiting for the caller's first encrypted frame", nil)
 	return forward(b)
 }
 
@@ -158,7 +189,7 @@ func (e *Engine) sealOrPass(now time.Time, c *iax.Call[*callState], frame, out [
 		e.stats.ClearPackets++
 		return forward(frame)
 	}
-	b, err := s.session.Sealer.Seal(out[:0], frame, c.LocalCall, c.RemoteCall)
+	b, err := s.session.Seal(out[:0], frame, c.LocalCall, c.RemoteCall)
 	if err != nil {
 		return e.drop(now, c.Peer, c, DropSealFailed)
 	}
@@ -167,50 +198,86 @@ func (e *Engine) sealOrPass(now time.Time, c *iax.Call[*callState], frame, out [
 	return forward(b)
 }
 
-// outboundTrunk splits a trunk frame: entries of encrypted calls leave as
-// encrypted mini frames of their own (injected), the others stay in the
-// trunk frame. A trunk frame carries several calls and no single key fits.
+// outboundTrunk encrypts a trunk frame: the entries of encrypted calls
+// leave together in one encrypted trunk frame, each sealed with its own
+// call's keys (docs/protocol.md); the entries of calls in clear stay in a
+// cleartext trunk frame of their own. An entry of a caller's call still
+// sending its confirmation leaves as an encrypted mini frame.
 func (e *Engine) outboundTrunk(now time.Time, peer netip.AddrPort, frame, out []byte) Result {
 	t, err := iax.ParseTrunk(frame)
 	if err != nil {
 		// Its entries cannot be told apart; some may be encrypted calls'.
 		return e.drop(now, peer, nil, DropMalformed)
 	}
-	if !e.trunkHasEncrypted(iax.FromApp, peer, &t, func(s *callState) bool { return s.encrypted() }) {
+	keyed := func(s *callState) bool { return s.encrypted() }
+	if e.keyedCalls[peer] == 0 && !e.trunkHasEncrypted(iax.FromApp, peer, &t, keyed) {
 		e.stats.ClearPackets++
 		return forward(frame)
 	}
+	b := &e.trunk
+	b.Start(out[:0], t.CmdData, t.Timestamp)
 	var rest []byte
 	err = t.Range(func(en iax.TrunkEntry) bool {
 		c := e.calls.Lookup(iax.FromApp, peer, en.SrcCall)
-		if c == nil || !c.Data.encrypted() {
+		switch {
+		case c == nil:
+			// Encrypted calls with this peer exist: an entry of a call
+			// we cannot name may be one of theirs.
+			e.drop(now, peer, nil, DropUnknownTrunkEntry)
+			return true
+		case !c.Data.encrypted():
 			rest = iax.AppendTrunkEntry(rest, t.HasTimestamps(), en)
+			c.Data.tx++
 			return true
 		}
-		ts := en.Timestamp
-		if !en.HasTimestamp {
-			ts = uint16(t.Timestamp)
+		e.calls.Touch(c, now)
+		err := b.Add(c.Data.session, c.RemoteCall, en)
+		if errors.Is(err, crypt.ErrConfirming) {
+			err = e.sealEntryAsMini(c, &t, en)
 		}
-		mini := iax.MiniFrame{SrcCall: en.SrcCall, Timestamp: ts, Payload: en.Data}
-		sealed, err := c.Data.session.Sealer.Seal(nil, mini.AppendTo(nil), c.LocalCall, c.RemoteCall)
 		if err != nil {
 			e.drop(now, peer, c, DropSealFailed)
 			return true
 		}
-		e.calls.Touch(c, now)
 		c.Data.tx++
 		e.stats.SealedPackets++
-		e.inject(ToNetwork, peer, sealed)
 		return true
 	})
 	if err != nil {
 		return e.drop(now, peer, nil, DropMalformed)
 	}
-	if len(rest) == 0 {
-		return Result{Verdict: Drop, Reason: DropNone}
+	var clear []byte
+	if len(rest) > 0 {
+		t.Entries = rest
+		clear = t.AppendTo(nil)
+		e.stats.ClearPackets++
 	}
-	t.Entries = rest
-	return forward(t.AppendTo(out[:0]))
+	switch {
+	case b.Entries() > 0 && clear != nil:
+		e.inject(ToNetwork, peer, clear)
+		return forward(b.Packet())
+	case b.Entries() > 0:
+		return forward(b.Packet())
+	case clear != nil:
+		return forward(clear)
+	}
+	return absorbed()
+}
+
+// sealEntryAsMini seals a trunk entry as an encrypted mini frame of its
+// own, injected toward the peer.
+func (e *Engine) sealEntryAsMini(c *iax.Call[*callState], t *iax.TrunkFrame, en iax.TrunkEntry) error {
+	ts := en.Timestamp
+	if !en.HasTimestamp {
+		ts = uint16(t.Timestamp)
+	}
+	mini := iax.MiniFrame{SrcCall: en.SrcCall, Timestamp: ts, Payload: en.Data}
+	sealed, err := c.Data.session.Seal(nil, mini.AppendTo(nil), c.LocalCall, c.RemoteCall)
+	if err != nil {
+		return err
+	}
+	e.inject(ToNetwork, c.Peer, sealed)
+	return nil
 }
 
 func (e *Engine) trunkHasEncrypted(dir iax.Direction, peer netip.AddrPort, t *iax.TrunkFrame, pred func(*callState) bool) bool {
@@ -254,7 +321,12 @@ func (e *Engine) adopt(now time.Time, dir iax.Direction, peer netip.AddrPort, f 
 	if c == nil {
 		return nil
 	}
-	c.Data = &callState{}
+	e.initCall(c, nil)
+	if dir == iax.FromApp && e.lostOffers.has(peer, f.DstCall) {
+		c.Data.warning = WarnOfferLost
+		e.setStatus(now, c, StatusCleartext, "the caller's offer was pushed out of a full call table before the call was answered", nil)
+		return c
+	}
 	e.setStatus(now, c, StatusCleartext, "call first seen at its ACCEPT (daemon started mid-setup or table full)", nil)
 	return c
 }
@@ -279,4 +351,46 @@ func (e *Engine) noteEnd(now time.Time, c *iax.Call[*callState]) {
 		e.emit(Event{Kind: EventEnded, Time: now, Peer: c.Peer, LocalCall: c.LocalCall,
 			RemoteCall: c.RemoteCall, Outgoing: c.Outgoing, Reason: "hangup"})
 	}
+}
+
+// opaque handles a full frame of a call that the applications encrypt
+// themselves (Asterisk's encryption=aes128): from their AUTHREQ on, chan_iax2
+// encrypts every frame past the call numbers, so the ACCEPT cannot carry an
+// answer and iaxcrypt cannot add its own layer. The call goes on in clear
+// as far as iaxcrypt is concerned (encrypted by Asterisk with a key derived
+// from the peers' shared secret: no forward secrecy, no SAS); under require
+// it is refused at that AUTHREQ.
+func (e *Engine) opaque(now time.Time, c *iax.Call[*callState], f *iax.FullFrame, from iax.Direction, frame, out []byte) Result {
+	s := c.Data
+	switch s.status {
+	case StatusFailed:
+		return e.drop(now, c.Peer, c, DropPolicy)
+	case StatusCleartext:
+	default:
+		const why = "the applications encrypt this call themselves (Asterisk encryption=aes128): iaxcrypt cannot add its own"
+		if c.Data.policy == PolicyRequire {
+			return e.refuseAccept(now, c, f, from, out, "encryption required: "+why)
+		}
+		e.dropKeys(c)
+		e.setStatus(now, c, StatusCleartext, why, nil)
+	}
+	if from == iax.FromApp {
+		s.tx++
+	} else {
+		s.rx++
+	}
+	e.stats.ClearPackets++
+	return forward(frame)
+}
+
+// offerProblem says why a callee has no offer to answer: none came, or the
+// one that came (err) was not usable.
+func offerProblem(err error) string {
+	switch {
+	case err == nil:
+		return "the caller offered no encryption (no iaxcrypt there?)"
+	case errors.Is(err, crypt.ErrOldVersion):
+		return "the caller runs iaxcrypt protocol 1, this daemon speaks 2: upgrade the caller's iaxcrypt"
+	}
+	return "the caller's offer does not parse: " + err.Error()
 }

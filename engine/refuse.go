@@ -42,9 +42,28 @@ func (e *Engine) refuseAccept(now time.Time, c *iax.Call[*callState], f *iax.Ful
 	hangup.Timestamp, hangup.OSeq = mark.Timestamp+1, mark.NextOSeq
 	e.inject(to, c.Peer, hangup.AppendTo(nil))
 	e.stats.Dropped[DropPolicy]++
-	c.Data.session = nil
+	e.dropKeys(c)
 	e.setStatus(now, c, StatusFailed, reason, nil)
 	e.calls.End(c, now)
 	c.Data.endNoted = true // the failed event says it all
 	return forward(reject.AppendTo(out[:0]))
+}
+
+// refuseCall ends a call in progress that the policy no longer allows: each
+// side gets a HANGUP made up as if from the other, with a cause that says
+// why. The call's frames are dropped from then on (it is ended).
+func (e *Engine) refuseCall(now time.Time, c *iax.Call[*callState], reason string) {
+	cause := causeIEs(reason)
+	toApp := iax.FullFrame{SrcCall: c.RemoteCall, DstCall: c.LocalCall, Type: iax.FrameIAX,
+		Subclass: uint8(iax.IAXHangup), Payload: cause,
+		Timestamp: c.LastFromPeer.Timestamp + 1, OSeq: c.LastFromPeer.NextOSeq, ISeq: c.LastFromApp.NextOSeq}
+	toPeer := iax.FullFrame{SrcCall: c.LocalCall, DstCall: c.RemoteCall, Type: iax.FrameIAX,
+		Subclass: uint8(iax.IAXHangup), Payload: cause,
+		Timestamp: c.LastFromApp.Timestamp + 1, OSeq: c.LastFromApp.NextOSeq, ISeq: c.LastFromPeer.NextOSeq}
+	e.inject(ToApp, c.Peer, toApp.AppendTo(nil))
+	e.inject(ToNetwork, c.Peer, toPeer.AppendTo(nil))
+	e.dropKeys(c)
+	e.setStatus(now, c, StatusFailed, reason, nil)
+	e.calls.End(c, now)
+	c.Data.endNoted = true
 }

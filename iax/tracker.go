@@ -1,7 +1,7 @@
 package iax
 
 import (
-	"container/list"
+	"math/rand/v2"
 	"net/netip"
 	"time"
 )
@@ -61,7 +61,9 @@ const (
 	RemovedHalfOpenTimeout
 	// RemovedEvicted: the table was full and this was the oldest call.
 	RemovedEvicted
-	// RemovedReplaced: a new NEW reused the call number of an ended call.
+	// RemovedReplaced: a new NEW reused the call number of an ended call,
+	// or the application reused the number of a call it had accepted (it
+	// restarted and numbers its calls from 1 again).
 	RemovedReplaced
 )
 
@@ -78,7 +80,8 @@ func (r RemoveReason) String() string {
 // Zero fields take the defaults below.
 type TrackerLimits struct {
 	MaxCalls        int           // all tracked calls, half-open included
-	MaxHalfOpen     int           // calls with a NEW and no ACCEPT/REJECT yet
+	MaxHalfOpen     int           // calls with a NEW and no ACCEPT/REJECT yet, per direction
+	MaxAdopted      int           // calls first seen at their ACCEPT
 	HalfOpenTimeout time.Duration // how long a NEW may wait for ACCEPT/REJECT
 	IdleTimeout     time.Duration // how long an accepted call may stay silent
 	Linger          time.Duration // how long an ended call is kept for late frames
@@ -91,6 +94,7 @@ type TrackerLimits struct {
 const (
 	DefaultMaxCalls        = 65536
 	DefaultMaxHalfOpen     = 4096
+	DefaultMaxAdopted      = 1024
 	DefaultHalfOpenTimeout = 60 * time.Second
 	DefaultIdleTimeout     = 2 * time.Minute
 	DefaultLinger          = 15 * time.Second
@@ -105,6 +109,12 @@ func (l TrackerLimits) withDefaults() TrackerLimits {
 	}
 	if l.MaxHalfOpen > l.MaxCalls {
 		l.MaxHalfOpen = l.MaxCalls
+	}
+	if l.MaxAdopted <= 0 {
+		l.MaxAdopted = DefaultMaxAdopted
+	}
+	if l.MaxAdopted > l.MaxCalls {
+		l.MaxAdopted = l.MaxCalls
 	}
 	if l.HalfOpenTimeout <= 0 {
 		l.HalfOpenTimeout = DefaultHalfOpenTimeout
@@ -136,11 +146,33 @@ type Call[T any] struct {
 	LastFromApp  FrameMark
 	LastFromPeer FrameMark
 
+	// Opaque is set when the applications encrypt the call themselves
+	// (Asterisk's encryption=aes128: an AUTHREQ with an ENCRYPTION IE).
+	// Their later full frames are AES-encrypted past the call numbers, so
+	// the tracker follows such a call by its numbers only and reads
+	// nothing else of its frames.
+	Opaque bool
+
 	Data T
 
-	elem     *list.Element
-	halfOpen bool
+	class     callClass
+	idx       int // index in the tracker's slice of its class; -1 once removed
+	protected bool
 }
+
+// callClass is the budget a call counts against.
+type callClass uint8
+
+const (
+	classHalfOpenOut callClass = iota // NEW from the application, not answered yet
+	classHalfOpenIn                   // NEW from the network, not answered yet
+	classAdopted                      // first seen at its ACCEPT
+	classOpen                         // answered (ACCEPT, REJECT or ANSWER seen)
+	numClasses
+)
+
+// Protected reports whether the call is kept when the table is full.
+func (c *Call[T]) Protected() bool { return c.protected }
 
 // FrameMark is the sequence state carried by a full frame.
 type FrameMark struct {
@@ -165,7 +197,8 @@ type TrackerStats struct {
 	HalfOpen        int    // of which half-open
 	Created         uint64 // calls ever created
 	EvictedHalfOpen uint64 // half-open calls evicted because MaxHalfOpen was reached
-	EvictedCalls    uint64 // calls evicted because MaxCalls was reached
+	EvictedCalls    uint64 // calls evicted because MaxCalls or MaxAdopted was reached
+	Refused         uint64 // calls not tracked: the table was full of protected calls
 	ExpiredIdle     uint64
 	ExpiredHalfOpen uint64
 	Ended           uint64
@@ -176,13 +209,22 @@ type TrackerStats struct {
 // frames in either direction, mini frames included (which carry only the
 // sender's call number), find their call. It keeps no goroutine and reads no
 // clock: time is passed in. It is not safe for concurrent use.
+//
+// Its memory is bounded by budgets, so that a flood of frames from spoofed
+// sources cannot grow it or push out the calls that matter: half-open calls
+// count per direction (a flood of NEWs from the network cannot evict the
+// calls the local application is placing), calls first seen at their
+// ACCEPT have their own budget, and protected calls (those whose handshake
+// completed, see Protect) are never evicted. Within a budget the victim is
+// chosen at random, so an attacker cannot aim at a given call by timing.
 type Tracker[T any] struct {
 	limits   TrackerLimits
 	byLocal  map[callKey]*Call[T]
 	byRemote map[callKey]*Call[T]
-	halfOpen *list.List // *Call[T], oldest first
-	open     *list.List // *Call[T], least recently seen first
+	classes  [numClasses][]*Call[T]
 	stats    TrackerStats
+	// NewData, if set, gives the Data of every call the tracker creates.
+	NewData func() T
 	// OnRemove, if set, is called for every call the tracker forgets.
 	OnRemove func(c *Call[T], why RemoveReason)
 }
@@ -193,19 +235,25 @@ func NewTracker[T any](limits TrackerLimits) *Tracker[T] {
 		limits:   limits.withDefaults(),
 		byLocal:  make(map[callKey]*Call[T]),
 		byRemote: make(map[callKey]*Call[T]),
-		halfOpen: list.New(),
-		open:     list.New(),
 	}
 }
 
 // Limits returns the limits in force, defaults filled in.
 func (t *Tracker[T]) Limits() TrackerLimits { return t.limits }
 
+func (t *Tracker[T]) total() int {
+	n := 0
+	for _, cl := range t.classes {
+		n += len(cl)
+	}
+	return n
+}
+
 // Stats returns the tracker's counters.
 func (t *Tracker[T]) Stats() TrackerStats {
 	s := t.stats
-	s.Calls = t.halfOpen.Len() + t.open.Len()
-	s.HalfOpen = t.halfOpen.Len()
+	s.Calls = t.total()
+	s.HalfOpen = len(t.classes[classHalfOpenIn]) + len(t.classes[classHalfOpenOut])
 	return s
 }
 
@@ -235,31 +283,70 @@ func (t *Tracker[T]) LookupByDst(dir Direction, peer netip.AddrPort, dstCall uin
 	return t.byLocal[callKey{peer, dstCall}]
 }
 
+// LookupFull finds the call of a full frame without changing anything: by
+// its source call number when the call's own number agrees with the
+// frame's destination, else by the destination. A full frame names both
+// calls, so a stale entry that only shares the source number (an ended
+// call whose number the peer reused) is not taken for the frame's call.
+func (t *Tracker[T]) LookupFull(dir Direction, peer netip.AddrPort, f *FullFrame) *Call[T] {
+	dst := f.DstCall
+	if c := t.Lookup(dir, peer, f.SrcCall); c != nil && (dst == 0 || ownCall(c, dir) == dst) {
+		return c
+	}
+	return t.LookupByDst(dir, peer, dst)
+}
+
+// ownCall is the receiver's call number of a frame in direction dir.
+func ownCall[T any](c *Call[T], dir Direction) uint16 {
+	if dir == FromApp {
+		return c.RemoteCall
+	}
+	return c.LocalCall
+}
+
 // Touch marks the call as active now (for mini and video frames, which do
 // not go through Observe).
-func (t *Tracker[T]) Touch(c *Call[T], now time.Time) {
-	c.LastSeen = now
-	if !c.halfOpen && c.elem != nil {
-		t.open.MoveToBack(c.elem)
-	}
-}
+func (t *Tracker[T]) Touch(c *Call[T], now time.Time) { c.LastSeen = now }
+
+// Protect keeps the call when the table is full: it is never chosen for
+// eviction. The engine protects calls whose handshake completed, which an
+// attacker cannot make without a real peer daemon.
+func (t *Tracker[T]) Protect(c *Call[T]) { c.protected = true }
 
 // Observe follows a full frame. It returns the frame's call, creating one
 // for a NEW, and created is true when the call is new (a retransmitted or
 // re-sent NEW returns the existing call). It returns nil for frames that
 // belong to no call: registrations, POKE, and frames of unknown calls.
 func (t *Tracker[T]) Observe(now time.Time, dir Direction, peer netip.AddrPort, f *FullFrame) (c *Call[T], created bool) {
-	sub, isIAX := f.IAXSubclass()
-	if isIAX && sub == IAXNew {
+	if sub, isIAX := f.IAXSubclass(); isIAX && sub == IAXNew {
 		return t.observeNew(now, dir, peer, f)
 	}
-	c = t.Lookup(dir, peer, f.SrcCall)
+	c = t.LookupFull(dir, peer, f)
 	if c == nil {
-		c = t.LookupByDst(dir, peer, f.DstCall)
-		if c == nil {
-			t.stats.UntrackedFrames++
-			return nil, false
-		}
+		t.stats.UntrackedFrames++
+		return nil, false
+	}
+	t.ObserveCall(now, c, dir, f)
+	return c, false
+}
+
+// ObserveCall follows a full frame already known to belong to c (a frame
+// that arrived inside c's encrypted envelope): it learns the sender's call
+// number if it was unknown and updates the call's state. It never creates
+// a call and never touches another.
+func (t *Tracker[T]) ObserveCall(now time.Time, c *Call[T], dir Direction, f *FullFrame) {
+	if c.idx < 0 {
+		return
+	}
+	if c.Opaque {
+		t.Touch(c, now)
+		return
+	}
+	sub, isIAX := f.IAXSubclass()
+	if !(isIAX && sub == IAXCallToken) {
+		// A CALLTOKEN challenge is sent before the callee has a call
+		// number, from a placeholder (Asterisk uses 1): the real number
+		// first appears in the AUTHREQ or ACCEPT.
 		t.learnCallNumber(c, dir, f.SrcCall)
 	}
 	t.mark(c, dir, f)
@@ -267,6 +354,12 @@ func (t *Tracker[T]) Observe(now time.Time, dir Direction, peer netip.AddrPort, 
 	switch {
 	case isIAX && sub == IAXAuthReq && c.State == CallOffered:
 		c.State = CallAuthenticating
+		if appEncrypted(f) {
+			// Its next frames cannot be read: follow it like an answered
+			// call, by its numbers and the idle timeout.
+			c.Opaque = true
+			t.promote(c)
+		}
 	case isIAX && sub == IAXAccept && c.State < CallAccepted:
 		c.State = CallAccepted
 		t.promote(c)
@@ -276,7 +369,6 @@ func (t *Tracker[T]) Observe(now time.Time, dir Direction, peer netip.AddrPort, 
 	case isIAX && (sub == IAXHangup || sub == IAXReject):
 		t.end(c, now)
 	}
-	return c, false
 }
 
 // observeNew finds or creates the call of a NEW frame.
@@ -285,8 +377,17 @@ func (t *Tracker[T]) observeNew(now time.Time, dir Direction, peer netip.AddrPor
 		t.stats.UntrackedFrames++
 		return nil, false
 	}
-	if c := t.Lookup(dir, peer, f.SrcCall); c != nil {
-		if c.State != CallEnded {
+	if c := t.Lookup(dir, peer, f.SrcCall); c != nil && c.Opaque && c.State != CallEnded {
+		t.Touch(c, now)
+		return c, false
+	} else if c != nil {
+		// A NEW after the call ended is a new call at once. So is a NEW
+		// from the application for a call it had accepted: it restarted
+		// and numbers its calls from 1 again. A retransmission of the old
+		// NEW that crossed the ACCEPT carries the R bit; a first NEW does
+		// not.
+		reused := c.State == CallEnded || (dir == FromApp && c.State >= CallAccepted && !f.Retransmit)
+		if !reused {
 			// A retransmission, or the NEW re-sent with a CALLTOKEN.
 			t.mark(c, dir, f)
 			t.Touch(c, now)
@@ -294,12 +395,22 @@ func (t *Tracker[T]) observeNew(now time.Time, dir Direction, peer netip.AddrPor
 		}
 		t.remove(c, RemovedReplaced)
 	}
-	for t.halfOpen.Len() >= t.limits.MaxHalfOpen {
-		t.stats.EvictedHalfOpen++
-		t.remove(t.halfOpen.Front().Value.(*Call[T]), RemovedEvicted)
+	class := classHalfOpenOut
+	if dir == FromPeer {
+		class = classHalfOpenIn
 	}
-	t.makeRoom()
-	c := &Call[T]{Peer: peer, Outgoing: dir == FromApp, State: CallOffered, Started: now, LastSeen: now, halfOpen: true}
+	if len(t.classes[class]) >= t.limits.MaxHalfOpen {
+		if !t.evictFrom(class) {
+			t.stats.Refused++
+			return nil, false
+		}
+		t.stats.EvictedHalfOpen++
+	}
+	if !t.makeRoom() {
+		t.stats.Refused++
+		return nil, false
+	}
+	c := &Call[T]{Peer: peer, Outgoing: dir == FromApp, State: CallOffered, Started: now, LastSeen: now}
 	if dir == FromApp {
 		c.LocalCall = f.SrcCall
 		t.byLocal[callKey{peer, f.SrcCall}] = c
@@ -307,30 +418,78 @@ func (t *Tracker[T]) observeNew(now time.Time, dir Direction, peer netip.AddrPor
 		c.RemoteCall = f.SrcCall
 		t.byRemote[callKey{peer, f.SrcCall}] = c
 	}
-	c.elem = t.halfOpen.PushBack(c)
+	t.insert(c, class)
 	t.mark(c, dir, f)
-	t.stats.Created++
 	return c, true
 }
 
-// makeRoom evicts calls until one more fits under MaxCalls: the least
-// recently seen answered call first, a half-open one if none is answered.
-func (t *Tracker[T]) makeRoom() {
-	for t.halfOpen.Len()+t.open.Len() >= t.limits.MaxCalls {
-		oldest := t.open.Front()
-		if oldest == nil {
-			oldest = t.halfOpen.Front()
-		}
-		t.stats.EvictedCalls++
-		t.remove(oldest.Value.(*Call[T]), RemovedEvicted)
+func (t *Tracker[T]) insert(c *Call[T], class callClass) {
+	if t.NewData != nil {
+		c.Data = t.NewData()
 	}
+	c.class = class
+	c.idx = len(t.classes[class])
+	t.classes[class] = append(t.classes[class], c)
+	t.stats.Created++
+}
+
+// unlink takes c out of its class's slice (swap with the last).
+func (t *Tracker[T]) unlink(c *Call[T]) {
+	cl := t.classes[c.class]
+	last := cl[len(cl)-1]
+	cl[c.idx], last.idx = last, c.idx
+	cl[len(cl)-1] = nil
+	t.classes[c.class] = cl[:len(cl)-1]
+	c.idx = -1
+}
+
+// evictFrom removes a random unprotected call of the class. It reports
+// false if every call of the class is protected.
+func (t *Tracker[T]) evictFrom(class callClass) bool {
+	cl := t.classes[class]
+	if len(cl) == 0 {
+		return false
+	}
+	// A few random probes find an unprotected call at once unless almost
+	// all are protected; then a scan from a random start.
+	for range 8 {
+		if c := cl[rand.IntN(len(cl))]; !c.protected {
+			t.remove(c, RemovedEvicted)
+			return true
+		}
+	}
+	start := rand.IntN(len(cl))
+	for i := range cl {
+		if c := cl[(start+i)%len(cl)]; !c.protected {
+			t.remove(c, RemovedEvicted)
+			return true
+		}
+	}
+	return false
+}
+
+// makeRoom evicts a call if the table holds MaxCalls: a random unprotected
+// one, from calls first seen at their ACCEPT first, then answered calls,
+// then half-open calls from the network, then from the application. It
+// reports false if no call can go (all are protected).
+func (t *Tracker[T]) makeRoom() bool {
+	if t.total() < t.limits.MaxCalls {
+		return true
+	}
+	for _, class := range []callClass{classAdopted, classOpen, classHalfOpenIn, classHalfOpenOut} {
+		if t.evictFrom(class) {
+			t.stats.EvictedCalls++
+			return true
+		}
+	}
+	return false
 }
 
 // learnCallNumber records the call number the other side chose, which
 // first appears as the source call of its first reply.
 func (t *Tracker[T]) learnCallNumber(c *Call[T], dir Direction, src uint16) {
 	if src == 0 {
-		return // e.g. a CALLTOKEN challenge, sent before a call number exists
+		return
 	}
 	if dir == FromApp && c.LocalCall == 0 {
 		c.LocalCall = src
@@ -357,14 +516,15 @@ func (t *Tracker[T]) mark(c *Call[T], dir Direction, f *FullFrame) {
 	}
 }
 
-// promote moves an answered call from the half-open list to the open one.
+// promote moves an answered call out of the half-open budget.
 func (t *Tracker[T]) promote(c *Call[T]) {
-	if !c.halfOpen {
+	if c.class != classHalfOpenIn && c.class != classHalfOpenOut {
 		return
 	}
-	t.halfOpen.Remove(c.elem)
-	c.halfOpen = false
-	c.elem = t.open.PushBack(c)
+	t.unlink(c)
+	c.class = classOpen
+	c.idx = len(t.classes[classOpen])
+	t.classes[classOpen] = append(t.classes[classOpen], c)
 }
 
 func (t *Tracker[T]) end(c *Call[T], now time.Time) {
@@ -383,8 +543,9 @@ func (t *Tracker[T]) End(c *Call[T], now time.Time) { t.end(c, now) }
 
 // Adopt starts tracking a call first seen at its ACCEPT, whose NEW went by
 // unseen (the daemon started in between, or the half-open entry was
-// evicted). It returns nil if the frame's call numbers are not both set or
-// either is already tracked.
+// evicted). It returns nil if the frame's call numbers are not both set,
+// either is already tracked, or the adopted budget is full of protected
+// calls.
 func (t *Tracker[T]) Adopt(now time.Time, dir Direction, peer netip.AddrPort, f *FullFrame) *Call[T] {
 	if f.SrcCall == 0 || f.DstCall == 0 {
 		return nil
@@ -399,45 +560,54 @@ func (t *Tracker[T]) Adopt(now time.Time, dir Direction, peer netip.AddrPort, f 
 	if t.byLocal[lk] != nil || t.byRemote[rk] != nil {
 		return nil
 	}
-	t.makeRoom()
+	if len(t.classes[classAdopted]) >= t.limits.MaxAdopted && !t.evictFrom(classAdopted) {
+		t.stats.Refused++
+		return nil
+	}
+	if !t.makeRoom() {
+		t.stats.Refused++
+		return nil
+	}
 	t.byLocal[lk], t.byRemote[rk] = c, c
-	c.elem = t.open.PushBack(c)
+	t.insert(c, classAdopted)
 	t.mark(c, dir, f)
-	t.stats.Created++
 	return c
 }
 
 // Expire forgets calls whose time is up: half-open calls past the half-open
 // timeout, silent calls past the idle timeout, ended calls past the linger.
 func (t *Tracker[T]) Expire(now time.Time) {
-	for e := t.halfOpen.Front(); e != nil; {
-		next := e.Next()
-		c := e.Value.(*Call[T])
-		if now.Sub(c.Started) >= t.limits.HalfOpenTimeout {
-			t.stats.ExpiredHalfOpen++
-			t.remove(c, RemovedHalfOpenTimeout)
+	for class := range t.classes {
+		// Backwards: removal moves the last call into the hole.
+		for i := len(t.classes[class]) - 1; i >= 0; i-- {
+			if i >= len(t.classes[class]) {
+				continue
+			}
+			c := t.classes[class][i]
+			switch {
+			case c.State == CallEnded:
+				if now.Sub(c.Ended) >= t.limits.Linger {
+					t.remove(c, RemovedEnded)
+				}
+			case callClass(class) == classHalfOpenIn || callClass(class) == classHalfOpenOut:
+				if now.Sub(c.Started) >= t.limits.HalfOpenTimeout {
+					t.stats.ExpiredHalfOpen++
+					t.remove(c, RemovedHalfOpenTimeout)
+				}
+			case now.Sub(c.LastSeen) >= t.limits.IdleTimeout:
+				t.stats.ExpiredIdle++
+				t.remove(c, RemovedIdle)
+			}
 		}
-		e = next
-	}
-	for e := t.open.Front(); e != nil; {
-		next := e.Next()
-		c := e.Value.(*Call[T])
-		switch {
-		case c.State == CallEnded && now.Sub(c.Ended) >= t.limits.Linger:
-			t.remove(c, RemovedEnded)
-		case c.State != CallEnded && now.Sub(c.LastSeen) >= t.limits.IdleTimeout:
-			t.stats.ExpiredIdle++
-			t.remove(c, RemovedIdle)
-		}
-		e = next
 	}
 }
 
-// Range calls fn for every tracked call until fn returns false.
+// Range calls fn for every tracked call until fn returns false. The order
+// is unspecified.
 func (t *Tracker[T]) Range(fn func(c *Call[T]) bool) {
-	for _, l := range []*list.List{t.halfOpen, t.open} {
-		for e := l.Front(); e != nil; e = e.Next() {
-			if !fn(e.Value.(*Call[T])) {
+	for _, cl := range t.classes {
+		for _, c := range cl {
+			if !fn(c) {
 				return
 			}
 		}
@@ -448,15 +618,10 @@ func (t *Tracker[T]) Range(fn func(c *Call[T]) bool) {
 func (t *Tracker[T]) Remove(c *Call[T], why RemoveReason) { t.remove(c, why) }
 
 func (t *Tracker[T]) remove(c *Call[T], why RemoveReason) {
-	if c.elem == nil {
+	if c.idx < 0 {
 		return
 	}
-	if c.halfOpen {
-		t.halfOpen.Remove(c.elem)
-	} else {
-		t.open.Remove(c.elem)
-	}
-	c.elem = nil
+	t.unlink(c)
 	if c.LocalCall != 0 && t.byLocal[callKey{c.Peer, c.LocalCall}] == c {
 		delete(t.byLocal, callKey{c.Peer, c.LocalCall})
 	}
@@ -466,4 +631,15 @@ func (t *Tracker[T]) remove(c *Call[T], why RemoveReason) {
 	if t.OnRemove != nil {
 		t.OnRemove(c, why)
 	}
+}
+
+// appEncrypted reports whether an AUTHREQ asks for the applications' own
+// encryption: an ENCRYPTION IE with a method set. From then on chan_iax2
+// encrypts every full and mini frame of the call past its call numbers.
+func appEncrypted(f *FullFrame) bool {
+	v, found, err := FindIE(f.Payload, IEEncryption)
+	if err != nil || !found || len(v) != 2 {
+		return false
+	}
+	return v[0]|v[1] != 0
 }

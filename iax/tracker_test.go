@@ -109,52 +109,76 @@ func TestTrackerMiniFramesFindTheirCall(t *testing.T) {
 	}
 }
 
-func TestTrackerHalfOpenCapEvictsOldest(t *testing.T) {
-	var removed []uint16
-	tr := NewTracker[int](TrackerLimits{MaxHalfOpen: 3, MaxCalls: 10})
-	tr.OnRemove = func(c *Call[int], why RemoveReason) {
-		if why != RemovedEvicted {
-			t.Errorf("removed for %v, want evicted", why)
-		}
-		removed = append(removed, c.RemoteCall)
+func TestTrackerHalfOpenBudgetPerDirection(t *testing.T) {
+	tr := NewTracker[int](TrackerLimits{MaxHalfOpen: 3})
+	var removed []RemoveReason
+	tr.OnRemove = func(_ *Call[int], why RemoveReason) { removed = append(removed, why) }
+	out, _ := tr.Observe(trT0, FromApp, trPeer, iaxFull(1, 0, 0, 0, IAXNew))
+	// A flood of NEWs from the network evicts only half-open calls from
+	// the network, never the one the application is placing.
+	for n := uint16(1); n <= 50; n++ {
+		tr.Observe(trT0, FromPeer, trPeer2, iaxFull(n, 0, 0, 0, IAXNew))
 	}
-	for n := uint16(1); n <= 5; n++ {
-		tr.Observe(trT0.Add(time.Duration(n)*time.Second), FromPeer, trPeer, iaxFull(n, 0, 0, 0, IAXNew))
-	}
-	if len(removed) != 2 || removed[0] != 1 || removed[1] != 2 {
-		t.Fatalf("evicted %v, want [1 2]", removed)
+	if tr.Lookup(FromApp, trPeer, 1) != out {
+		t.Fatal("a flood of incoming NEWs evicted an outgoing call")
 	}
 	st := tr.Stats()
-	if st.HalfOpen != 3 || st.EvictedHalfOpen != 2 {
-		t.Fatalf("stats %+v", st)
+	if st.HalfOpen != 4 || st.EvictedHalfOpen != 47 || len(removed) != 47 {
+		t.Fatalf("stats %+v, removed %d", st, len(removed))
 	}
-	// Accepted calls are not half-open and not evicted by NEWs while the
-	// total cap holds.
-	tr.Observe(trT0, FromApp, trPeer, iaxFull(100, 5, 0, 1, IAXAccept))
-	if st := tr.Stats(); st.HalfOpen != 2 || st.Calls != 3 {
-		t.Fatalf("after ACCEPT: %+v", st)
+	for _, why := range removed {
+		if why != RemovedEvicted {
+			t.Fatalf("removed for %v", why)
+		}
 	}
 }
 
-func TestTrackerTotalCapEvictsLeastRecentlySeen(t *testing.T) {
-	tr := NewTracker[int](TrackerLimits{MaxHalfOpen: 2, MaxCalls: 2})
-	open := func(n uint16, at time.Time) *Call[int] {
-		c, _ := tr.Observe(at, FromApp, trPeer, iaxFull(n, 0, 0, 0, IAXNew))
-		tr.Observe(at, FromPeer, trPeer, iaxFull(n+100, n, 0, 1, IAXAccept))
-		return c
+func TestTrackerEvictionIsRandom(t *testing.T) {
+	// Oldest-first eviction lets an attacker evict a given call by timing;
+	// random eviction leaves the first call alive in some runs.
+	survived := 0
+	for range 200 {
+		tr := NewTracker[int](TrackerLimits{MaxHalfOpen: 4})
+		first, _ := tr.Observe(trT0, FromPeer, trPeer, iaxFull(1, 0, 0, 0, IAXNew))
+		for n := uint16(2); n <= 5; n++ {
+			tr.Observe(trT0, FromPeer, trPeer2, iaxFull(n, 0, 0, 0, IAXNew))
+		}
+		if tr.Lookup(FromPeer, trPeer, 1) == first {
+			survived++
+		}
 	}
-	c1 := open(1, trT0)
-	c2 := open(2, trT0.Add(time.Second))
-	tr.Touch(c1, trT0.Add(2*time.Second)) // c2 is now the least recently seen
-	open(3, trT0.Add(3*time.Second))
-	if tr.Lookup(FromApp, trPeer, 2) != nil || tr.Lookup(FromApp, trPeer, 1) != c1 {
-		t.Fatal("the total cap did not evict the least recently seen call")
+	// Each run evicts one of four at random: the first survives 3 in 4.
+	if survived < 100 || survived > 190 {
+		t.Fatalf("first call survived %d of 200 runs, want about 150", survived)
 	}
-	if c2.elem != nil {
-		t.Fatal("evicted call still linked")
+}
+
+func TestTrackerProtectedCallsAreNeverEvicted(t *testing.T) {
+	tr := NewTracker[int](TrackerLimits{MaxCalls: 4, MaxHalfOpen: 4, MaxAdopted: 2})
+	c, _ := tr.Observe(trT0, FromApp, trPeer, iaxFull(1, 0, 0, 0, IAXNew))
+	tr.Observe(trT0, FromPeer, trPeer, iaxFull(9, 1, 0, 1, IAXAccept))
+	tr.Protect(c)
+	// Unsolicited ACCEPTs and NEWs from many sources fill the table.
+	for n := uint16(10); n < 2000; n++ {
+		peer := netip.AddrPortFrom(netip.AddrFrom4([4]byte{198, 51, byte(n >> 8), byte(n)}), 4569)
+		tr.Adopt(trT0, FromPeer, peer, iaxFull(n, n, 0, 1, IAXAccept))
+		tr.Observe(trT0, FromPeer, peer, iaxFull(n+5000, 0, 0, 0, IAXNew))
 	}
-	if st := tr.Stats(); st.EvictedCalls != 1 || st.Calls != 2 {
-		t.Fatalf("stats %+v", st)
+	if tr.Lookup(FromApp, trPeer, 1) != c || tr.Lookup(FromPeer, trPeer, 9) != c {
+		t.Fatal("a protected call was evicted")
+	}
+	if st := tr.Stats(); st.Calls != 4 {
+		t.Fatalf("table holds %d calls, cap 4", st.Calls)
+	}
+	// A table full of protected calls refuses new ones instead.
+	full := NewTracker[int](TrackerLimits{MaxCalls: 1})
+	p, _ := full.Observe(trT0, FromApp, trPeer, iaxFull(1, 0, 0, 0, IAXNew))
+	full.Protect(p)
+	if c, _ := full.Observe(trT0, FromPeer, trPeer2, iaxFull(5, 0, 0, 0, IAXNew)); c != nil {
+		t.Fatal("a new call displaced a protected one")
+	}
+	if st := full.Stats(); st.Refused != 1 {
+		t.Fatalf("refused %d, want 1", st.Refused)
 	}
 }
 
@@ -224,4 +248,77 @@ func TestTrackerAdopt(t *testing.T) {
 	if tr.Adopt(trT0, FromApp, trPeer, iaxFull(7, 5, 0, 1, IAXAccept)) != nil {
 		t.Fatal("adopted a call twice")
 	}
+}
+
+// Asterisk answers the first NEW with a CALLTOKEN from a placeholder call
+// number (1) and shows its real number first in the AUTHREQ (see
+// ../shared/captures/asterisk22): both daemons must learn the real one.
+func TestTrackerLearnsRealCallNumberAfterCallToken(t *testing.T) {
+	for _, side := range []struct {
+		name          string
+		caller, calle Direction
+	}{{"caller's daemon", FromApp, FromPeer}, {"callee's daemon", FromPeer, FromApp}} {
+		t.Run(side.name, func(t *testing.T) {
+			tr := NewTracker[int](TrackerLimits{})
+			c, _ := tr.Observe(trT0, side.caller, trPeer, iaxFull(5, 0, 0, 0, IAXNew))
+			tr.Observe(trT0, side.calle, trPeer, iaxFull(1, 5, 0, 1, IAXCallToken))
+			tr.Observe(trT0, side.caller, trPeer, iaxFull(5, 0, 0, 0, IAXNew))
+			got, _ := tr.Observe(trT0, side.calle, trPeer, iaxFull(15338, 5, 0, 1, IAXAuthReq))
+			tr.Observe(trT0, side.caller, trPeer, iaxFull(5, 15338, 1, 1, IAXAuthRep))
+			tr.Observe(trT0, side.calle, trPeer, iaxFull(15338, 5, 1, 2, IAXAccept))
+			if got != c || c.State != CallAccepted {
+				t.Fatalf("AUTHREQ found %p, call %p in state %v", got, c, c.State)
+			}
+			callee := c.RemoteCall
+			if side.calle == FromApp {
+				callee = c.LocalCall
+			}
+			if callee != 15338 {
+				t.Fatalf("callee call number %d, want 15338 (1 is the CALLTOKEN placeholder)", callee)
+			}
+			if tr.Lookup(side.calle, trPeer, 15338) != c || tr.Lookup(side.calle, trPeer, 1) != nil {
+				t.Fatal("lookup by the real number fails, or the placeholder still finds the call")
+			}
+		})
+	}
+}
+
+func TestTrackerCallNumberReuse(t *testing.T) {
+	t.Run("new call with the numbers of an ended one", func(t *testing.T) {
+		tr := NewTracker[int](TrackerLimits{})
+		old, _ := tr.Observe(trT0, FromPeer, trPeer, iaxFull(1, 0, 0, 0, IAXNew))
+		tr.Observe(trT0, FromApp, trPeer, iaxFull(2, 1, 0, 1, IAXAccept))
+		tr.Observe(trT0, FromPeer, trPeer, iaxFull(1, 2, 1, 1, IAXHangup))
+		c, created := tr.Observe(trT0.Add(time.Second), FromPeer, trPeer, iaxFull(1, 0, 0, 0, IAXNew))
+		if !created || c == old {
+			t.Fatal("NEW after HANGUP did not start a new call")
+		}
+		if got, _ := tr.Observe(trT0, FromApp, trPeer, iaxFull(2, 1, 0, 1, IAXAccept)); got != c || c.LocalCall != 2 {
+			t.Fatalf("ACCEPT of the new call found %p (new %p), local %d", got, c, c.LocalCall)
+		}
+	})
+	t.Run("peer reuses its number with another of ours", func(t *testing.T) {
+		tr := NewTracker[int](TrackerLimits{})
+		old, _ := tr.Observe(trT0, FromApp, trPeer, iaxFull(1, 0, 0, 0, IAXNew))
+		tr.Observe(trT0, FromPeer, trPeer, iaxFull(9, 1, 0, 1, IAXAccept))
+		tr.Observe(trT0, FromApp, trPeer, iaxFull(1, 9, 1, 1, IAXHangup))
+		c, _ := tr.Observe(trT0, FromApp, trPeer, iaxFull(2, 0, 0, 0, IAXNew))
+		// The peer's reply names our new call: it is not the ended one,
+		// although the peer's number 9 is the ended call's.
+		if got, _ := tr.Observe(trT0, FromPeer, trPeer, iaxFull(9, 2, 0, 1, IAXAccept)); got != c || got == old {
+			t.Fatalf("ACCEPT found %p, want the new call %p", got, c)
+		}
+		if tr.Lookup(FromPeer, trPeer, 9) != c {
+			t.Fatal("mini frames from 9 do not find the new call")
+		}
+	})
+	t.Run("restarted application numbers from 1 again", func(t *testing.T) {
+		tr := NewTracker[int](TrackerLimits{})
+		old, _ := tr.Observe(trT0, FromApp, trPeer, iaxFull(1, 0, 0, 0, IAXNew))
+		tr.Observe(trT0, FromPeer, trPeer, iaxFull(9, 1, 0, 1, IAXAccept))
+		c, created := tr.Observe(trT0, FromApp, trPeer, iaxFull(1, 0, 0, 0, IAXNew))
+		if !created || c == old {
+			t.Fatal("the application's NEW for a number it had accepted is not a new call")
+		}
+	})
 }

@@ -49,11 +49,11 @@ func printStatus(w io.Writer, st control.Status) {
 		return
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PEER\tCALLS\tSTATE\tCIPHER\tSAS\tPEER-ID\tTX\tRX\tDROPPED\tWHY")
+	fmt.Fprintln(tw, "PEER\tCALLS\tSTATE\tCIPHER\tSAS\tPEER-ID\tTX\tRX\tDROPPED\tWARN\tWHY")
 	for _, c := range st.Calls {
-		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\n",
+		fmt.Fprintf(tw, "%s\t%d/%d\t%s\t%s\t%s\t%s\t%d\t%d\t%d\t%s\t%s\n",
 			c.Peer, c.LocalCall, c.RemoteCall, c.State, dash(c.Cipher), dash(c.SAS),
-			dash(shortID(c.PeerIdentity)), c.TxPackets, c.RxPackets, c.Dropped, c.Reason)
+			dash(shortID(c.PeerIdentity)), c.TxPackets, c.RxPackets, c.Dropped, dash(c.Warning), c.Reason)
 	}
 	tw.Flush()
 }

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -195,13 +196,13 @@ func TestStatus(t *testing.T) {
 			t.Errorf("line %q lacks %q", lines[2], want)
 		}
 	}
-	if f := strings.Fields(lines[3]); len(f) != 9 || f[2] != "cleartext" || f[3] != "-" || f[4] != "-" || f[5] != "-" {
+	if f := strings.Fields(lines[3]); len(f) != 10 || f[9] != "-" || f[2] != "cleartext" || f[3] != "-" || f[4] != "-" || f[5] != "-" {
 		t.Errorf("cleartext line %q", lines[3])
 	}
 
 	code, out, _ = runArgs("status", "--json", "--control", path)
 	var got control.Status
-	if code != exitOK || json.Unmarshal([]byte(out), &got) != nil || got.Identity != "fp-self" || len(got.Calls) != 2 || got.Calls[0] != st.Calls[0] {
+	if code != exitOK || json.Unmarshal([]byte(out), &got) != nil || got.Identity != "fp-self" || len(got.Calls) != 2 || !reflect.DeepEqual(got.Calls[0], st.Calls[0]) {
 		t.Fatalf("--json: exit %d, %s", code, out)
 	}
 }
