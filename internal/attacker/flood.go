@@ -52,7 +52,7 @@ func newFlood(s settings, cfg Config) (*flood, error) {
 	if err != nil {
 		return nil, fmt.Errorf("attacker: flood identity: %w", err)
 	}
-	_, offer, err := crypt.NewInitiator(id, 1, []crypt.Cipher{crypt.CipherChaCha20Poly1305, crypt.CipherAES256GCM}, cfg.Rand)
+	_, offer, err := crypt.NewInitiator(id, 1, nil, []crypt.Cipher{crypt.CipherChaCha20Poly1305, crypt.CipherAES256GCM}, cfg.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("attacker: flood offer: %w", err)
 	}

@@ -16,7 +16,7 @@ func offerMarker(t testing.TB) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, offer, err := crypt.NewInitiator(id, callA, []crypt.Cipher{crypt.CipherChaCha20Poly1305}, rand.Reader)
+	_, offer, err := crypt.NewInitiator(id, callA, nil, []crypt.Cipher{crypt.CipherChaCha20Poly1305}, rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}

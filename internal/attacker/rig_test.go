@@ -156,6 +156,18 @@ func (r *rig) talk(n int) {
 	}
 }
 
+// callNumbered returns the engine's call whose local call number is local.
+func (r *rig) callNumbered(e *engine.Engine, local uint16) engine.CallInfo {
+	r.t.Helper()
+	for _, ci := range e.Calls(r.now) {
+		if ci.LocalCall == local {
+			return ci
+		}
+	}
+	r.t.Fatalf("engine lists no call %d", local)
+	return engine.CallInfo{}
+}
+
 func (r *rig) call(e *engine.Engine) engine.CallInfo {
 	r.t.Helper()
 	calls := e.Calls(r.now)
