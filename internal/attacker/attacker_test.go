@@ -21,7 +21,7 @@ func TestPassFollowsTheCall(t *testing.T) {
 	if c.Call != want {
 		t.Fatalf("call counters\n%+v\nwant\n%+v", c.Call, want)
 	}
-	if c.Packets != 23 || c.Dropped != 0 {
+	if c.Packets != 23 || c.Dropped != 0 || c.CallsSeen != 1 {
 		t.Fatalf("packets %d dropped %d", c.Packets, c.Dropped)
 	}
 	if ca, cb := r.call(r.a), r.call(r.b); ca.Status != engine.StatusEncrypted || ca.SAS != cb.SAS {

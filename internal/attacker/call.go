@@ -154,6 +154,7 @@ func (a *Attacker) observe(now time.Time, d datagram) packet {
 	if isIAX && sub == iax.IAXNew && f.DstCall == 0 {
 		if !(d.Src == c.caller && d.Dst == c.callee && f.SrcCall == c.callerCall) {
 			*c = observedCall{caller: d.Src, callee: d.Dst, callerCall: f.SrcCall, started: now}
+			a.c.CallsSeen++
 		}
 		c.news++
 		if m, ok := markerOf(&f); ok && len(m) > 0 {

@@ -15,8 +15,11 @@ type Counters struct {
 	// Malformed counts datagrams the attacker could not parse as IAX2.
 	Malformed uint64 `json:"malformed"`
 
-	// Call is the call being followed.
-	Call CallCounters `json:"call"`
+	// Call is the call being followed; CallsSeen counts the calls that
+	// started (a NEW of a new call) since the last Set, so a test knows
+	// Call is its own and not the previous one.
+	Call      CallCounters `json:"call"`
+	CallsSeen uint64       `json:"calls_seen"`
 
 	StrippedNew    uint64 `json:"stripped_new"`
 	StrippedAccept uint64 `json:"stripped_accept"`
