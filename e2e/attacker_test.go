@@ -62,6 +62,8 @@ type attackEnv struct {
 	da, db *daemon
 	ma, mb *faxtest.Modem
 	page   string
+	// lastCall is when the last subtest dialled.
+	lastCall time.Time
 }
 
 func newAttackEnv(t *testing.T) *attackEnv {
@@ -78,6 +80,7 @@ func newAttackEnv(t *testing.T) *attackEnv {
 // started with extra flags.
 func (env *attackEnv) restartDaemons(t *testing.T, extra ...string) {
 	t.Helper()
+	env.waitCallOver(t)
 	for _, d := range []*daemon{env.da, env.db} {
 		if err := d.proc.Stop(); err != nil {
 			t.Fatal(err)
@@ -90,9 +93,54 @@ func (env *attackEnv) restartDaemons(t *testing.T, extra ...string) {
 // If the subtest fails, the daemons' logs of its call are kept in a file.
 func (env *attackEnv) prepare(t *testing.T, s attacker.Settings) {
 	t.Helper()
+	env.waitCallOver(t)
 	faxtest.WaitIdle(t, 60*time.Second, env.ma, env.mb)
 	env.keepLogsOnFailure(t)
 	env.atk.set(t, s)
+}
+
+// waitCallOver waits until each modem that took part in the last call has
+// hung up. An attack can leave a modem in a call the fax gave up on (its
+// peer's HANGUP dropped, or never sent): the next call would be refused
+// as busy. faxtest.WaitIdle alone cannot tell, since it only looks at the
+// last hangup.
+func (env *attackEnv) waitCallOver(t *testing.T) {
+	t.Helper()
+	if env.lastCall.IsZero() {
+		return
+	}
+	since := env.lastCall.Add(-time.Second).Truncate(time.Second)
+	netns.WaitFor(t, 90*time.Second, func() (bool, string) {
+		for _, m := range []*faxtest.Modem{env.ma, env.mb} {
+			var active, hungUp time.Time
+			for _, line := range strings.Split(m.Log(), "\n") {
+				at, ok := modemLogTime(line)
+				if !ok || at.Before(since) {
+					continue
+				}
+				switch {
+				case strings.Contains(line, "Hanging Up"):
+					hungUp = at
+				case strings.Contains(line, "Dialing") || strings.Contains(line, "Incoming call") || strings.Contains(line, "Answering"):
+					active = at
+				}
+			}
+			if !active.IsZero() && hungUp.Before(active) {
+				return false, fmt.Sprintf("modem %s still in the call it joined at %v", m.Config.Name, active.Format(time.TimeOnly))
+			}
+		}
+		return true, ""
+	})
+}
+
+// modemLogTime reads iaxmodem's "[2006-01-02 15:04:05] " line prefix.
+func modemLogTime(line string) (time.Time, bool) {
+	const layout = "2006-01-02 15:04:05"
+	if len(line) < len(layout)+2 || line[0] != '[' {
+		return time.Time{}, false
+	}
+	at, err := time.ParseInLocation(layout, line[1:len(layout)+1], time.Local)
+	return at, err == nil
 }
 
 // keepLogsOnFailure writes what each daemon logged during the subtest
@@ -117,6 +165,7 @@ func (env *attackEnv) keepLogsOnFailure(t *testing.T) {
 // fax sends the page from A to B in the background, once; cancel stops it.
 func (env *attackEnv) fax(t *testing.T) (<-chan faxtest.Result, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	env.lastCall = time.Now()
 	ch := make(chan faxtest.Result, 1)
 	go func() { ch <- faxtest.Transfer(ctx, t, env.ma, env.mb, env.page) }()
 	return ch, cancel
@@ -501,7 +550,9 @@ const floodMemoryBound = 128 << 20
 func (env *attackEnv) testFlood(t *testing.T) {
 	s := floodSettings
 	s.FloodTarget = fmt.Sprintf("%s:%d", env.tr.A.IP(), daemonPort)
+	env.waitCallOver(t)
 	faxtest.WaitIdle(t, 60*time.Second, env.ma, env.mb)
+	env.keepLogsOnFailure(t)
 	rssBefore := vmRSS(t, env.da, "VmHWM")
 	env.atk.set(t, s)
 	start := time.Now()
