@@ -103,14 +103,16 @@ func (env *attackEnv) prepare(t *testing.T, s attacker.Settings) {
 // hung up. An attack can leave a modem in a call the fax gave up on (its
 // peer's HANGUP dropped, or never sent): the next call would be refused
 // as busy. faxtest.WaitIdle alone cannot tell, since it only looks at the
-// last hangup.
+// last hangup. iaxmodem has no timeout of its own for a silent call, so a
+// modem still in it after modemStuckAfter is restarted, and the test says
+// so: the attack left that application hanging.
 func (env *attackEnv) waitCallOver(t *testing.T) {
 	t.Helper()
 	if env.lastCall.IsZero() {
 		return
 	}
 	since := env.lastCall.Add(-time.Second).Truncate(time.Second)
-	netns.WaitFor(t, 90*time.Second, func() (bool, string) {
+	stuck := func() (names []string, msg string) {
 		for _, m := range []*faxtest.Modem{env.ma, env.mb} {
 			var active, hungUp time.Time
 			for _, line := range strings.Split(m.Log(), "\n") {
@@ -126,12 +128,36 @@ func (env *attackEnv) waitCallOver(t *testing.T) {
 				}
 			}
 			if !active.IsZero() && hungUp.Before(active) {
-				return false, fmt.Sprintf("modem %s still in the call it joined at %v", m.Config.Name, active.Format(time.TimeOnly))
+				names = append(names, m.Config.Name)
+				msg += fmt.Sprintf("modem %s still in the call it joined at %v; ", m.Config.Name, active.Format(time.TimeOnly))
 			}
 		}
-		return true, ""
+		return names, msg
+	}
+	msg, ok := netns.Poll(modemStuckAfter, func() (bool, string) {
+		names, msg := stuck()
+		return len(names) == 0, msg
 	})
+	if ok {
+		return
+	}
+	t.Logf("%s%v after the last call: restarting it (the attack left its application in a dead call)", msg, modemStuckAfter)
+	names, _ := stuck()
+	for _, name := range names {
+		m := &env.ma
+		if name == env.mb.Config.Name {
+			m = &env.mb
+		}
+		if err := (*m).Proc.Stop(); err != nil {
+			t.Fatal(err)
+		}
+		*m = faxtest.StartModem(t, (*m).Host, (*m).Config)
+	}
 }
+
+// modemStuckAfter is how long after the last call a modem may take to hang
+// up before waitCallOver restarts it.
+const modemStuckAfter = 30 * time.Second
 
 // modemLogTime reads iaxmodem's "[2006-01-02 15:04:05] " line prefix.
 func modemLogTime(line string) (time.Time, bool) {
@@ -509,6 +535,7 @@ func (env *attackEnv) testWithholdInject(t *testing.T) {
 		// The downgrade path: visible, so it is allowed; say what it cost.
 		t.Logf("B went to cleartext on the forged evidence: A shows %q (SAS %q); B's own frames then crossed in clear (%d datagrams after the switch)",
 			ca.State, ca.SAS, c.Call.ClearAfterSwitch)
+		env.waitCallOver(t)
 		return
 	}
 	// The drop path.
