@@ -64,12 +64,15 @@ type attackEnv struct {
 	page   string
 	// lastCall is when the last subtest dialled.
 	lastCall time.Time
+	// top is TestAttacks's own T: what replaces shared parts (a modem)
+	// must live as long as the set-up, not end with a subtest.
+	top *testing.T
 }
 
 func newAttackEnv(t *testing.T) *attackEnv {
 	t.Helper()
 	tr := netns.NewTrio(t, "iaxatk")
-	env := &attackEnv{tr: tr, atk: startAttacker(t, tr.M)}
+	env := &attackEnv{tr: tr, atk: startAttacker(t, tr.M), top: t}
 	env.da, env.db = newDaemon(t, tr.A), newDaemon(t, tr.B)
 	env.ma, env.mb = modems(t, tr.A, tr.B, appPort, appPort, daemonPort, daemonPort)
 	env.page = faxtest.MakePage(t, t.TempDir())
@@ -151,7 +154,7 @@ func (env *attackEnv) waitCallOver(t *testing.T) {
 		if err := (*m).Proc.Stop(); err != nil {
 			t.Fatal(err)
 		}
-		*m = faxtest.StartModem(t, (*m).Host, (*m).Config)
+		*m = faxtest.StartModem(env.top, (*m).Host, (*m).Config)
 	}
 }
 
