@@ -235,8 +235,10 @@ func (env *attackEnv) testStrip(t *testing.T, mode attacker.Mode, require bool) 
 	defer cancel()
 
 	// Wait for the verdict: the flag (opportunistic) or a refused call
-	// (require), seen at any time during the call; the fax itself may
-	// take a minute to give up, so it is stopped once the verdict is in.
+	// (require), seen at any time during the call. The fax itself may take
+	// a minute to give up, so it is stopped once the verdict is in, or 12 s
+	// after dialling: the engine decides within the first frames after
+	// the ACCEPT.
 	verdict := func() string {
 		c := env.atk.counters(t)
 		if c.CallsSeen == 0 {
@@ -254,7 +256,7 @@ func (env *attackEnv) testStrip(t *testing.T, mode attacker.Mode, require bool) 
 	}
 	var res faxtest.Result
 	finished := false
-	netns.Poll(20*time.Second, func() (bool, string) {
+	netns.Poll(12*time.Second, func() (bool, string) {
 		select {
 		case res = <-done:
 			finished = true
