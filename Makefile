@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 # thread, which Go allows only in binaries without cgo.
 TOOLBIN  := $(CURDIR)/.cache/bin
 
-.PHONY: all build install test test-short lint fuzz bench darwin clean
+.PHONY: all build install test test-short lint fuzz bench darwin clean demo
 
 all: build
 
@@ -20,6 +20,16 @@ install: build
 	install -D -m 0755 iaxcrypt $(DESTDIR)$(PREFIX)/sbin/iaxcrypt
 	install -D -m 0644 dist/iaxcrypt.service $(DESTDIR)/etc/systemd/system/iaxcrypt.service
 	test -e $(DESTDIR)/etc/default/iaxcrypt || install -D -m 0644 dist/iaxcrypt.default $(DESTDIR)/etc/default/iaxcrypt
+
+# The README's quick start: two hosts in network namespaces, a daemon and
+# an iaxmodem phone on each, one encrypted call, then everything removed.
+# Installs what it runs (Debian packages, as .ci/run does) and runs the demo
+# as root (with sudo when needed).
+DEMO_PACKAGES := iaxmodem efax tshark iproute2
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+demo: build
+	scripts/install-packages.sh $(DEMO_PACKAGES)
+	$(SUDO) ./iaxcrypt demo
 
 # Every test: unit tests, and, when run as root, the namespace tests with real
 # iaxmodem/efax peers and tshark. Also builds for macOS so darwin code stays
