@@ -32,6 +32,9 @@ type Config struct {
 	StateDir string // holds the identity key
 	Control  string // path of the control socket
 	Version  string // logged at start
+	// DebugAddr, if set, serves Go's profiles there ("unix:/path" or
+	// "host:port"; see startDebug). Off by default.
+	DebugAddr string
 }
 
 // tunMTU leaves room for what an encrypted frame adds, so a full-size
@@ -171,6 +174,13 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 		return err
 	}
 	undo = append(undo, func() { srv.Close() })
+	if o.DebugAddr != "" {
+		dbg, err := startDebug(o.DebugAddr, log)
+		if err != nil {
+			return err
+		}
+		undo = append(undo, dbg.close)
+	}
 
 	if err := platform.DropPrivileges(); err != nil {
 		return err // platform says what failed and how to fix it

@@ -54,6 +54,7 @@ type upOptions struct {
 	stateDir string
 	control  string
 	logLevel slog.Level
+	debug    string
 }
 
 // newFlagSet makes a flag set that reports errors instead of exiting.
@@ -81,6 +82,7 @@ func parseUp(args []string, stderr io.Writer) (upOptions, error) {
 	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir, "directory of the identity key")
 	fs.StringVar(&o.control, "control", control.DefaultPath, "path of the control socket")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.debug, "debug-addr", "", "serve Go profiles (pprof) on this address, unix:/PATH or 127.0.0.1:PORT (off by default)")
 	if err := fs.Parse(args); err != nil {
 		return o, usagef("%w", err)
 	}
