@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 # thread, which Go allows only in binaries without cgo.
 TOOLBIN  := $(CURDIR)/.cache/bin
 
-.PHONY: all build install test test-short lint fuzz bench soak darwin clean
+.PHONY: all build install test test-short lint fuzz bench soak darwin clean demo
 
 all: build
 
@@ -21,6 +21,16 @@ install: build
 	install -D -m 0644 dist/iaxcrypt.service $(DESTDIR)/etc/systemd/system/iaxcrypt.service
 	test -e $(DESTDIR)/etc/default/iaxcrypt || install -D -m 0644 dist/iaxcrypt.default $(DESTDIR)/etc/default/iaxcrypt
 
+# The README's quick start: two hosts in network namespaces, a daemon and
+# an iaxmodem phone on each, one encrypted call, then everything removed.
+# Installs what it runs (Debian packages, as .ci/run does) and runs the demo
+# as root (with sudo when needed).
+DEMO_PACKAGES := iaxmodem efax tshark iproute2
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+demo: build
+	scripts/install-packages.sh $(DEMO_PACKAGES)
+	$(SUDO) ./iaxcrypt demo
+
 # Every test: unit tests, and, when run as root, the namespace tests with real
 # iaxmodem/efax peers and tshark. Also builds for macOS so darwin code stays
 # compilable. -p 1: the fax tests run real-time audio and must not share the
@@ -33,9 +43,14 @@ test: darwin
 test-short:
 	$(GO) test -count=1 -short ./...
 
+# macOS: build, vet, and compile (not run: no Mac here) the tests of every
+# package with darwin code, among them rtmsg_darwin_test.go, which compares
+# the routing messages with golang.org/x/net/route on a Mac.
+DARWIN_TEST_PKGS := ./route/ ./platform/ ./tun/ ./device/ ./daemon/ ./doctor/ ./cmd/iaxcrypt/
 darwin:
 	GOOS=darwin GOARCH=arm64 $(GO) build ./...
 	GOOS=darwin GOARCH=arm64 $(GO) vet ./...
+	@for p in $(DARWIN_TEST_PKGS); do GOOS=darwin GOARCH=arm64 $(GO) test -c -o /dev/null $$p || exit 1; done
 
 # govulncheck's database: this machine reaches the Go module proxy but not
 # vuln.go.dev, so the database is built from the golang.org/x/vulndb module

@@ -26,6 +26,13 @@ func (c Client) Status(ctx context.Context) (Status, error) {
 	return st, err
 }
 
+// Info asks the daemon how it is set up.
+func (c Client) Info(ctx context.Context) (Info, error) {
+	var in Info
+	err := c.do(ctx, Request{Op: OpInfo}, &in)
+	return in, err
+}
+
 // RouteAdd asks the daemon to route the application's traffic to peer
 // through it.
 func (c Client) RouteAdd(ctx context.Context, peer netip.Addr) error {

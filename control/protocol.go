@@ -1,14 +1,39 @@
 package control
 
-// DefaultPath is where the daemon listens unless told otherwise.
-const DefaultPath = "/run/iaxcrypt/control.sock"
+// Where the daemon listens unless told otherwise, per system; DefaultPath
+// is the one of the system the binary is built for. Both are in the
+// system's directory for run-time files, emptied at boot: /run on Linux,
+// /var/run on macOS (/private/var/run, on the writable data volume;
+// /run does not exist there and cannot be created on the sealed system
+// volume).
+const (
+	LinuxDefaultPath  = "/run/iaxcrypt/control.sock"
+	DarwinDefaultPath = "/var/run/iaxcrypt/control.sock"
+)
 
 // Operations a Request can ask for.
 const (
 	OpStatus   = "status"
 	OpRouteAdd = "route-add"
 	OpRouteDel = "route-del"
+	OpInfo     = "info"
 )
+
+// Info is the response to an info request: how the daemon is set up,
+// which "iaxcrypt doctor" checks the system against.
+type Info struct {
+	TUN       string   `json:"tun"`
+	AppPort   uint16   `json:"app_port"`
+	Listen    string   `json:"listen"`
+	Peers     []string `json:"peers"`
+	StateDir  string   `json:"state_dir"`
+	Policy    string   `json:"policy"`
+	Table     int      `json:"table,omitempty"`     // Linux
+	Priority  int      `json:"priority,omitempty"`  // Linux
+	FwMark    uint32   `json:"fwmark,omitempty"`    // Linux
+	Interface string   `json:"interface,omitempty"` // macOS: the sockets' real interface
+	PfAnchor  string   `json:"pf_anchor,omitempty"` // macOS
+}
 
 // Request is one line a client sends.
 type Request struct {

@@ -25,6 +25,12 @@ type Handler interface {
 	DelRoute(peer netip.Addr) error
 }
 
+// InfoHandler is a Handler that also says how the daemon is set up (the
+// info request of "iaxcrypt doctor").
+type InfoHandler interface {
+	Info() Info
+}
+
 const (
 	// maxConns bounds the connections served at once; more are closed.
 	maxConns = 16
@@ -182,8 +188,18 @@ func (s *Server) handle(line []byte) any {
 		}
 		s.log.Info("route changed over control socket", "op", req.Op, "peer", peer)
 		return okResponse{}
+	case OpInfo:
+		ih, ok := s.h.(InfoHandler)
+		if !ok {
+			return errorResponse{Error: "this daemon does not answer info requests"}
+		}
+		in := ih.Info()
+		if in.Peers == nil {
+			in.Peers = []string{}
+		}
+		return in
 	default:
-		return errorResponse{Error: fmt.Sprintf("unknown op %q: use status, route-add or route-del", req.Op)}
+		return errorResponse{Error: fmt.Sprintf("unknown op %q: use status, info, route-add or route-del", req.Op)}
 	}
 }
 

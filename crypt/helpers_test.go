@@ -119,5 +119,4 @@ func mustHex(t testing.TB, s string) []byte {
 	return b
 }
 
-func second[A, B any](_ A, _ B, err error) error { return err }
-func third[A, B any](_ A, _ B, err error) error  { return err }
+func third[A, B any](_ A, _ B, err error) error { return err }

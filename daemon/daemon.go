@@ -10,7 +10,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"path/filepath"
+	"runtime"
+	"sync"
 	"time"
+
+	wgtun "golang.zx2c4.com/wireguard/tun"
 
 	"github.com/iaxcrypt/iaxcrypt/control"
 	"github.com/iaxcrypt/iaxcrypt/crypt"
@@ -32,6 +37,9 @@ type Config struct {
 	StateDir string // holds the identity key
 	Control  string // path of the control socket
 	Version  string // logged at start
+	// Interface is the real interface the daemon's sockets are pinned to
+	// on macOS; "" means the default route's. Ignored on Linux.
+	Interface string
 	// DebugAddr, if set, serves Go's profiles there ("unix:/path" or
 	// "host:port"; see startDebug). Off by default.
 	DebugAddr string
@@ -59,7 +67,8 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 	// taken over by router.Up, not removed first: removing it would open
 	// the direct path until the new route is in, and a call still in
 	// progress would send its frames in clear.
-	rcfg := route.Config{TunName: o.TUN, AppPort: o.AppPort, FwMark: route.DefaultFwMark, TakeOver: true}
+	rcfg := route.Config{TunName: o.TUN, AppPort: o.AppPort, FwMark: route.DefaultFwMark, TakeOver: true,
+		TokenFile: filepath.Join(filepath.Dir(o.Control), "pf.token"), TunAddrs: tun.Addresses()}
 	if found, err := route.Leftovers(rcfg); err != nil {
 		log.Warn("list routing left by an earlier run", "err", err)
 	} else {
@@ -93,6 +102,7 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 		return fmt.Errorf("read the name of TUN %s: %w", o.TUN, err)
 	}
 	rcfg.TunName = tunName
+	go routineTUNEvents(tdev.Events(), tunName, log)
 	closeTUN := func() { tdev.Close() }
 	undo = append(undo, func() {
 		if closeTUN != nil {
@@ -100,16 +110,40 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 		}
 	})
 
-	uc, err := platform.ListenUDP(o.Listen, platform.SocketOptions{FwMark: rcfg.FwMark})
+	sopts := platform.SocketOptions{FwMark: rcfg.FwMark, BindInterface: o.Interface}
+	if runtime.GOOS == "darwin" {
+		if sopts.BindInterface == "" {
+			if sopts.BindInterface, err = platform.DefaultInterface(); err != nil {
+				return fmt.Errorf("%w (or name it with --interface)", err)
+			}
+		}
+		rcfg.Egress = sopts.BindInterface
+	}
+	socks, err := platform.ListenUDPSockets(o.Listen, sopts)
 	if err != nil {
 		return err // says which port and what to do
 	}
-	conn, err := device.NewUDPConn(uc)
-	if err != nil {
-		uc.Close()
-		return err
+	conns := make([]device.UDPConn, 0, len(socks))
+	for _, s := range socks {
+		c, err := device.NewUDPConnOf(s.Conn, socketKind(s.Network))
+		if err != nil {
+			s.Conn.Close()
+			for _, c := range conns {
+				c.Close()
+			}
+			return err
+		}
+		conns = append(conns, c)
 	}
-	closeConn := func() { conn.Close() }
+	conn, conn6 := conns[0], device.UDPConn(nil)
+	if len(conns) == 2 {
+		conn6 = conns[1]
+	}
+	closeConn := func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}
 	undo = append(undo, func() {
 		if closeConn != nil {
 			closeConn()
@@ -133,11 +167,18 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 		// was: the application's packets stay dropped, not sent in clear.
 		return fmt.Errorf("install routing into TUN %s: %w", tunName, err)
 	}
-	undo = append(undo, func() {
-		if err := router.Close(); err != nil {
-			log.Error("remove routing", "err", err, "fix", "run iaxcrypt down")
-		}
-	})
+	// Routes go before the TUN does (macOS finds a host route by its
+	// interface): this undo runs from the step that started the data path
+	// too, ahead of closing it, and once only.
+	var routerOnce sync.Once
+	closeRouter := func() {
+		routerOnce.Do(func() {
+			if err := router.Close(); err != nil {
+				log.Error("remove routing", "err", err, "fix", "run iaxcrypt down")
+			}
+		})
+	}
+	undo = append(undo, closeRouter)
 
 	events := device.NewEventLog(log)
 	undo = append(undo, events.Close)
@@ -145,14 +186,14 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
-	raw, err := platform.OpenRawSocket(platform.SocketOptions{FwMark: rcfg.FwMark}) // passes non-IAX2 traffic to routed peers through
+	raw, err := platform.OpenRawSocket(sopts) // passes non-IAX2 traffic to routed peers through
 	if err != nil {
 		return err
 	}
 	if err := raw.IPv6Err(); err != nil {
 		log.Warn("IPv6 traffic to routed peers that is not IAX2 will be dropped", "err", err)
 	}
-	dev, err := device.New(device.Config{TUN: tdev, Conn: conn, Engine: eng, Raw: raw, AppPort: o.AppPort, Logger: log})
+	dev, err := device.New(device.Config{TUN: tdev, Conn: conn, Conn6: conn6, Engine: eng, Raw: raw, AppPort: o.AppPort, Logger: log})
 	if err != nil {
 		raw.Close()
 		return err
@@ -160,6 +201,7 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 	// The device owns the TUN and socket from here on.
 	closeTUN, closeConn = nil, nil
 	undo = append(undo, func() {
+		closeRouter()
 		if err := dev.Close(); err != nil {
 			log.Warn("stop data path", "err", err)
 		}
@@ -169,7 +211,12 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 			"passed_through", s.PassedThrough, "pass_through_errors", s.PassThroughErrors)
 	})
 
-	srv, err := control.Listen(o.Control, &controlHandler{id: id, eng: eng, router: router}, log)
+	info := control.Info{TUN: tunName, AppPort: o.AppPort, Listen: o.Listen, StateDir: o.StateDir, Policy: o.Policy.String(),
+		Table: route.DefaultTable, Priority: route.DefaultPriority, FwMark: route.DefaultFwMark, Interface: rcfg.Egress}
+	if runtime.GOOS == "darwin" {
+		info.PfAnchor = route.DefaultPfAnchor
+	}
+	srv, err := control.Listen(o.Control, &controlHandler{id: id, eng: eng, router: router, info: info}, log)
 	if err != nil {
 		return err
 	}
@@ -197,6 +244,43 @@ type controlHandler struct {
 	id     crypt.Identity
 	eng    *engine.Engine
 	router route.Router
+	info   control.Info
+}
+
+// Info says how this daemon is set up, for "iaxcrypt doctor".
+func (d *controlHandler) Info() control.Info {
+	in := d.info
+	for _, p := range d.router.Peers() {
+		in.Peers = append(in.Peers, p.String())
+	}
+	return in
+}
+
+// socketKind maps platform's socket networks to the data path's kinds.
+func socketKind(network string) device.SocketKind {
+	switch network {
+	case "udp4":
+		return device.SocketIPv4
+	case "udp6":
+		return device.SocketIPv6Only
+	}
+	return device.SocketDualStack
+}
+
+// routineTUNEvents reads the TUN's events until it is closed (the TUN
+// stops delivering them, and on macOS its route listener blocks, when
+// nobody reads) and logs the changes.
+func routineTUNEvents(events <-chan wgtun.Event, name string, log *slog.Logger) {
+	for ev := range events {
+		switch {
+		case ev&wgtun.EventDown != 0:
+			log.Warn("TUN device went down", "tun", name)
+		case ev&wgtun.EventUp != 0:
+			log.Info("TUN device is up", "tun", name)
+		case ev&wgtun.EventMTUUpdate != 0:
+			log.Info("TUN device MTU changed", "tun", name)
+		}
+	}
 }
 
 func (d *controlHandler) Status() control.Status {

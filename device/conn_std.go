@@ -25,6 +25,8 @@ type stdConn struct {
 	p6 *ipv6.PacketConn
 	// pktinfo says whether destination addresses are delivered.
 	pktinfo bool
+	// kind says which peers the socket can reach (see destSockaddr).
+	kind SocketKind
 
 	rmu   sync.Mutex
 	rmsgs []ipv6.Message // ipv4.Message is the same type
@@ -39,11 +41,20 @@ type stdConn struct {
 // NewUDPConn wraps c for the data path; the returned UDPConn owns c and
 // closes it in Close. It fails only when c is nil; a socket that cannot
 // report destination addresses still works, with Message.Local left zero.
+// An AF_INET6 socket is taken to be dual-stack; use NewUDPConnOf for an
+// IPV6_V6ONLY one.
 func NewUDPConn(c *net.UDPConn) (UDPConn, error) {
+	return NewUDPConnOf(c, SocketDualStack)
+}
+
+// NewUDPConnOf is NewUDPConn for a socket of a known kind. A datagram to a
+// peer the socket cannot reach is refused by WriteBatch with an error,
+// without a system call.
+func NewUDPConnOf(c *net.UDPConn, kind SocketKind) (UDPConn, error) {
 	if c == nil {
 		return nil, fmt.Errorf("%w: nil UDP socket", errInvalidConfig)
 	}
-	s := &stdConn{c: c, batch: 1}
+	s := &stdConn{c: c, batch: 1, kind: kind}
 	if runtime.GOOS == "linux" {
 		s.batch = 64
 	}
@@ -53,6 +64,7 @@ func NewUDPConn(c *net.UDPConn) (UDPConn, error) {
 	} else {
 		s.p4 = ipv4.NewPacketConn(c)
 		s.pktinfo = s.p4.SetControlMessage(ipv4.FlagDst, true) == nil
+		s.kind = SocketIPv4
 	}
 	oobLen := max(len(ipv4.NewControlMessage(ipv4.FlagDst|ipv4.FlagInterface)),
 		len(ipv6.NewControlMessage(ipv6.FlagDst|ipv6.FlagInterface)))
@@ -133,6 +145,13 @@ func (s *stdConn) WriteBatch(msgs []Message) (int, error) {
 	sent := 0
 	for sent < len(msgs) {
 		chunk := msgs[sent:min(len(msgs), sent+len(s.wmsgs))]
+		var refused error
+		for i, m := range chunk {
+			if !canSend(m.Addr.Addr().Unmap(), s.kind, runtime.GOOS) {
+				chunk, refused = chunk[:i], fmt.Errorf("send to %v: %w", m.Addr, errWrongFamily)
+				break
+			}
+		}
 		xm := s.wmsgs[:len(chunk)]
 		for i, m := range chunk {
 			a := m.Addr.Addr().Unmap()
@@ -154,10 +173,15 @@ func (s *stdConn) WriteBatch(msgs []Message) (int, error) {
 			n   int
 			err error
 		)
-		if s.p6 != nil {
-			n, err = s.p6.WriteBatch(xm, 0)
-		} else {
-			n, err = s.p4.WriteBatch(xm, 0)
+		if len(xm) > 0 {
+			if s.p6 != nil {
+				n, err = s.p6.WriteBatch(xm, 0)
+			} else {
+				n, err = s.p4.WriteBatch(xm, 0)
+			}
+		}
+		if err == nil && n == len(xm) && refused != nil {
+			err = refused
 		}
 		for i := range xm {
 			xm[i].Buffers[0] = nil

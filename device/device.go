@@ -45,6 +45,11 @@ type Config struct {
 	// Conn is the daemon's UDP socket. The Device owns it and closes it
 	// in Close.
 	Conn UDPConn
+	// Conn6, when set, is a second socket for IPv6 peers (macOS, whose
+	// IPv6 sockets cannot send to IPv4 peers, gets one socket of each
+	// family): datagrams to IPv6 peers leave from it, those to IPv4 peers
+	// from Conn, and both are read. Optional; owned and closed like Conn.
+	Conn6 UDPConn
 	// Engine handles every datagram in both directions.
 	Engine Engine
 	// Raw sends packets read from the TUN that are not the application's
@@ -74,6 +79,7 @@ type Config struct {
 type Device struct {
 	tun     wgtun.Device
 	conn    UDPConn
+	conn6   UDPConn // nil: conn carries both families
 	eng     Engine
 	raw     RawSender
 	appPort uint16
@@ -111,6 +117,7 @@ func New(cfg Config) (*Device, error) {
 	d := &Device{
 		tun:      cfg.TUN,
 		conn:     cfg.Conn,
+		conn6:    cfg.Conn6,
 		eng:      cfg.Engine,
 		raw:      cfg.Raw,
 		appPort:  cfg.AppPort,
@@ -139,8 +146,12 @@ func New(cfg Config) (*Device, error) {
 	}
 	d.wg.Add(3)
 	go d.RoutineReadFromTUN()
-	go d.RoutineReadFromUDP()
+	go d.RoutineReadFromUDP(d.conn)
 	go d.RoutineTimer()
+	if d.conn6 != nil {
+		d.wg.Add(1)
+		go d.RoutineReadFromUDP(d.conn6)
+	}
 	return d, nil
 }
 
@@ -152,6 +163,11 @@ func (d *Device) Close() error {
 		close(d.closing)
 		errT := d.tun.Close()
 		errC := d.conn.Close()
+		if d.conn6 != nil {
+			if err := d.conn6.Close(); errC == nil {
+				errC = err
+			}
+		}
 		d.wg.Wait()
 		var errR error
 		if d.raw != nil {

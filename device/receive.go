@@ -7,13 +7,13 @@ import (
 	"github.com/iaxcrypt/iaxcrypt/engine"
 )
 
-// RoutineReadFromUDP reads datagrams from the socket in batches, passes
+// RoutineReadFromUDP reads datagrams from conn in batches, passes
 // each through Engine.Inbound and writes the results into the TUN as UDP
 // packets from the peer to the application's address and port. It returns
 // when the socket is closed.
-func (d *Device) RoutineReadFromUDP() {
+func (d *Device) RoutineReadFromUDP(conn UDPConn) {
 	defer d.wg.Done()
-	batch := clampBatch(d.conn.BatchSize())
+	batch := clampBatch(conn.BatchSize())
 	msgs := make([]Message, batch)
 	rbufs := make([][]byte, batch)
 	tbufs := make([][]byte, batch)
@@ -28,7 +28,7 @@ func (d *Device) RoutineReadFromUDP() {
 		for i := range msgs {
 			msgs[i] = Message{Buf: rbufs[i]}
 		}
-		n, err := d.conn.ReadBatch(msgs)
+		n, err := conn.ReadBatch(msgs)
 		if d.isClosing() {
 			return
 		}

@@ -93,11 +93,33 @@ func (d *Device) passThrough(pkt []byte) {
 	d.stats.passedThrough.Add(1)
 }
 
-// sendToNetwork sends msgs from the socket. A datagram that fails is
-// counted and skipped; the rest are still sent.
+// sendToNetwork sends msgs from the socket of their peer's family (see
+// Config.Conn6), one run of the same family at a time so nothing is
+// copied. A datagram that fails is counted and skipped; the rest are still
+// sent.
 func (d *Device) sendToNetwork(msgs []Message) {
+	if d.conn6 == nil {
+		d.sendFrom(d.conn, msgs)
+		return
+	}
 	for len(msgs) > 0 {
-		n, err := d.conn.WriteBatch(msgs)
+		v6 := msgs[0].Addr.Addr().Unmap().Is6()
+		run := 1
+		for run < len(msgs) && msgs[run].Addr.Addr().Unmap().Is6() == v6 {
+			run++
+		}
+		if v6 {
+			d.sendFrom(d.conn6, msgs[:run])
+		} else {
+			d.sendFrom(d.conn, msgs[:run])
+		}
+		msgs = msgs[run:]
+	}
+}
+
+func (d *Device) sendFrom(conn UDPConn, msgs []Message) {
+	for len(msgs) > 0 {
+		n, err := conn.WriteBatch(msgs)
 		d.stats.toNetwork.Add(uint64(n))
 		if err == nil {
 			if n == 0 {

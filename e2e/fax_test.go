@@ -60,6 +60,7 @@ func TestEncryptedFaxBothWays(t *testing.T) {
 	}
 	capA.stop(t)
 	checkWire(t, capA.path, 2)
+	requireNoLeak(t, capA.path, 2)
 	requireCleanStop(t, da)
 }
 

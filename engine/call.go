@@ -84,6 +84,10 @@ type callState struct {
 	pinned *crypt.PublicKey
 	// noted: Trust was told how the call went.
 	noted bool
+	// codec is the call's voice codec as its ACCEPT chose it (0 if not
+	// G.711); sasAudio the SAS payloads still to play to the application.
+	codec    Codec
+	sasAudio [][]byte
 
 	tx, rx, dropped uint64
 	drops           [numDropReasons]uint32
@@ -240,6 +244,7 @@ func (e *Engine) setStatus(now time.Time, c *iax.Call[*callState], st Status, re
 	case StatusEncrypted:
 		e.stats.Encrypted++
 		e.calls.Protect(c)
+		e.startSASAudio(c)
 		ev.Kind = EventEncrypted
 		ev.Cipher, ev.SAS, ev.PeerIdentity = s.session.Cipher, s.session.SAS, s.session.PeerIdentity
 	case StatusCleartext:

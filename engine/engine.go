@@ -80,6 +80,10 @@ type Config struct {
 	// EndedRetention is how long Calls keeps listing ended calls; zero
 	// means 60 s.
 	EndedRetention time.Duration
+	// SASAudio, if set, renders the SAS as voice: the engine plays it to
+	// the local application in place of the peer's first voice frames of
+	// each encrypted call whose codec is G.711 (µ-law or A-law).
+	SASAudio SASAudioFunc
 	// Trust, if set, gives per-peer policies and remembers peers'
 	// identities (see Trust).
 	Trust Trust

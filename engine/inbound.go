@@ -98,6 +98,7 @@ func (e *Engine) inboundEncrypted(now time.Time, peer netip.AddrPort, pkt, out [
 	if !e.innerBelongs(c, plain) {
 		return e.drop(now, peer, c, DropInnerMismatch)
 	}
+	s.playSAS(plain)
 	s.rx++
 	e.stats.OpenedPackets++
 	if plain[0]&0x80 != 0 { // a full frame: follow the call's signalling
@@ -392,6 +393,7 @@ func (e *Engine) inboundAccept(now time.Time, c *iax.Call[*callState], f *iax.Fu
 		return e.refuseAccept(now, c, f, iax.FromPeer, out, "the peer's ACCEPT does not parse")
 	}
 	e.setSession(c, sess)
+	s.codec = codecOf(f)
 	s.answer = bytes.Clone(marker)
 	s.acceptIEs = bytes.Clone(b[iax.FullHeaderLen:])
 	s.switchedAt, s.acceptSeq, s.acceptTS = now, f.OSeq, f.Timestamp

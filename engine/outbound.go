@@ -172,6 +172,7 @@ func (e *Engine) outboundAccept(now time.Time, c *iax.Call[*callState], f *iax.F
 		return forward(frame)
 	}
 	e.setSession(c, sess)
+	s.codec = codecOf(f)
 	s.answer = answer
 	s.switchedAt, s.acceptSeq, s.acceptTS = now, f.OSeq, f.Timestamp
 	// Encrypted once the caller proves it holds the keys: its first

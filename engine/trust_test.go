@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"crypto/rand"
 	"net/netip"
 	"testing"
@@ -156,5 +157,36 @@ func TestTrustPerPeerPolicy(t *testing.T) {
 	l2 := newLink(t, a2, &host{name: "B", addr: addrB})
 	if _, wire := l2.send("A", newFrame(0)); hasMarker(wire) {
 		t.Fatal("an offer was made to a peer set to off")
+	}
+}
+
+// The SAS played into the call: each side's application hears it in place
+// of the peer's first voice frames, then the peer's voice again.
+func TestSASAudioReplacesFirstVoiceFrames(t *testing.T) {
+	var rendered []crypt.SAS
+	render := func(sas crypt.SAS, codec Codec) [][]byte {
+		rendered = append(rendered, sas)
+		if codec != CodecULaw {
+			t.Errorf("codec %v, want µ-law", codec)
+		}
+		return [][]byte{bytes.Repeat([]byte{0x11}, 160), bytes.Repeat([]byte{0x22}, 160)}
+	}
+	a, b := newHost(t, "A", addrA, PolicyOpportunistic), newHost(t, "B", addrB, PolicyOpportunistic)
+	a.eng.cfg.SASAudio, b.eng.cfg.SASAudio = render, render
+	l := newLink(t, a, b)
+	establish(t, l) // ACCEPT with FORMAT µ-law
+	want := [][]byte{bytes.Repeat([]byte{0x11}, 160), bytes.Repeat([]byte{0x22}, 160), bytes.Repeat([]byte{0xd5}, 160)}
+	for i, w := range want {
+		got, _ := l.send("B", mini(callB, uint16(100+20*i), 160))
+		if !bytes.Equal(got[iax.MiniHeaderLen:], w) {
+			t.Fatalf("A's application heard frame %d as %x…, want %x…", i, got[4:8], w[:4])
+		}
+	}
+	got, _ := l.send("A", mini(callA, 100, 160))
+	if !bytes.Equal(got[iax.MiniHeaderLen:], want[0]) {
+		t.Fatal("B's application did not hear the SAS")
+	}
+	if len(rendered) != 2 || rendered[0] != rendered[1] {
+		t.Fatalf("rendered %v: want the same SAS once on each side", rendered)
 	}
 }

@@ -13,6 +13,17 @@ import (
 	"github.com/iaxcrypt/iaxcrypt/crypt"
 )
 
+// The state directory (the identity key's home) unless told otherwise, per
+// system; DefaultDir is the one of the system the binary is built for.
+// macOS: /var/db is where the system's own daemons keep state
+// (/private/var/db, on the writable data volume, root-only, no space in
+// the path for launchd plists and shells); /var/lib does not exist there
+// and the sealed system volume allows no new top-level directory.
+const (
+	LinuxDefaultDir  = "/var/lib/iaxcrypt"
+	DarwinDefaultDir = "/var/db/iaxcrypt"
+)
+
 // FileName is the key file's name inside the state directory.
 const FileName = "identity.key"
 

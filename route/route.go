@@ -61,15 +61,17 @@
 //
 // # macOS
 //
-// macOS has no policy routing that can match ports. Up installs nothing;
-// AddPeer adds a host route for the peer into the utun ("route -n add -inet
-// -host PEER -interface utunN"), and the daemon's socket is pinned to the
-// physical interface (package platform) so that its own packets bypass
-// those routes. There is no kernel kill switch on macOS: if the daemon dies,
-// the utun and its host routes vanish with it and the application's packets
-// to those peers take the direct path in clear; while the daemon runs, it
-// alone decides what leaves. The macOS code builds and its command lines are
-// unit-tested on Linux, but it has not been run on a real Mac.
+// macOS has no policy routing that can match ports; pf can. Up loads the
+// anchor com.apple/iaxcrypt (see pfRules): route-to into the utun for the
+// application's UDP port, and a block rule; pf is enabled with a reference
+// kept in Config.TokenFile. The anchor outlives the daemon, so a crash
+// drops the application's packets instead of sending them in clear, and
+// the next Up replaces it in one step. AddPeer adds a host route into the
+// utun through the routing socket (see rtmsg.go), reading the kernel's
+// answer back; the daemon's sockets are pinned to the real interface
+// (package platform) so those routes do not catch them. Close removes the
+// host routes first (before the utun goes), then the anchor. Everything
+// but the system calls is tested on Linux; none of it has run on a Mac.
 package route
 
 import (
@@ -113,6 +115,12 @@ type Config struct {
 	// same settings left behind (Linux), instead of failing with
 	// ErrStale: see "Take-over" in the package comment.
 	TakeOver bool
+
+	// macOS only.
+	PfAnchor  string       // pf anchor of the rules; DefaultPfAnchor when empty
+	TokenFile string       // keeps pf's enable reference across runs; none when empty
+	Egress    string       // the real interface, for the pass-through source translation
+	TunAddrs  []netip.Addr // the utun's addresses, translated to Egress's when passed through
 }
 
 // Router installs and removes the routing of one daemon run. Its methods
@@ -186,3 +194,12 @@ func checkPeer(addr netip.Addr) (netip.Addr, error) {
 }
 
 func sortAddrs(a []netip.Addr) { slices.SortFunc(a, netip.Addr.Compare) }
+
+func sortedAddrs[V any](m map[netip.Addr]V) []netip.Addr {
+	out := make([]netip.Addr, 0, len(m))
+	for a := range m {
+		out = append(out, a)
+	}
+	sortAddrs(out)
+	return out
+}

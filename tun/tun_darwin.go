@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 	wgtun "golang.zx2c4.com/wireguard/tun"
@@ -27,7 +29,67 @@ func Create(name string, mtu int) (wgtun.Device, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create TUN %q: %w", name, classify(err))
 	}
+	real, err := dev.Name()
+	if err == nil {
+		err = addAddresses(real)
+	}
+	if err != nil {
+		dev.Close()
+		return nil, fmt.Errorf("create TUN %q: %w", name, err)
+	}
 	return dev, nil
+}
+
+// Addresses returns the addresses Create gives every utun.
+func Addresses() []netip.Addr { return []netip.Addr{DefaultLocal4, DefaultLocal6} }
+
+// addAddresses gives the utun its IPv4 point-to-point and IPv6 addresses
+// (see addr.go), then checks that the system lists them.
+func addAddresses(name string) error {
+	req4, err := ifAliasReq(name, DefaultLocal4, DefaultPeer4)
+	if err != nil {
+		return err
+	}
+	req6, err := in6AliasReq(name, DefaultLocal6)
+	if err != nil {
+		return err
+	}
+	for _, r := range []struct {
+		family int
+		req    uintptr
+		buf    []byte
+		what   string
+	}{{unix.AF_INET, siocAIFADDR, req4, "IPv4 " + DefaultLocal4.String()}, {unix.AF_INET6, siocAIFADDRIn6, req6, "IPv6 " + DefaultLocal6.String()}} {
+		fd, err := unix.Socket(r.family, unix.SOCK_DGRAM, 0)
+		if err != nil {
+			return fmt.Errorf("add %s address to %s: %w", r.what, name, err)
+		}
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), r.req, uintptr(unsafe.Pointer(&r.buf[0])))
+		unix.Close(fd)
+		if errno != 0 {
+			return fmt.Errorf("add %s address to %s: %w", r.what, name, classify(errno))
+		}
+	}
+	ifc, err := net.InterfaceByName(name)
+	if err != nil {
+		return fmt.Errorf("read back addresses of %s: %w", name, err)
+	}
+	addrs, err := ifc.Addrs()
+	if err != nil {
+		return fmt.Errorf("read back addresses of %s: %w", name, err)
+	}
+	seen := map[netip.Addr]bool{}
+	for _, a := range addrs {
+		if p, err := netip.ParsePrefix(a.String()); err == nil {
+			seen[p.Addr()] = true
+		}
+	}
+	for _, want := range Addresses() {
+		if !seen[want] {
+			return fmt.Errorf("%s lacks address %s after adding it (has %v)", name, want, addrs)
+		}
+	}
+	return nil
 }
 
 // Exists reports whether a network interface called name exists.

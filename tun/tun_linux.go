@@ -3,6 +3,7 @@ package tun
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 
 	"github.com/vishvananda/netlink"
@@ -90,3 +91,7 @@ func classify(err error) error {
 	}
 	return err
 }
+
+// Addresses returns nil: on Linux the TUN carries no address (see the
+// package comment).
+func Addresses() []netip.Addr { return nil }

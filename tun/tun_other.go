@@ -4,6 +4,7 @@ package tun
 
 import (
 	"fmt"
+	"net/netip"
 
 	wgtun "golang.zx2c4.com/wireguard/tun"
 )
@@ -23,3 +24,6 @@ func Exists(name string) bool { return false }
 func Delete(name string) error {
 	return fmt.Errorf("delete TUN %q: %w", name, ErrUnsupported)
 }
+
+// Addresses returns nil.
+func Addresses() []netip.Addr { return nil }

@@ -14,13 +14,14 @@ import (
 
 	"github.com/iaxcrypt/iaxcrypt/control"
 	"github.com/iaxcrypt/iaxcrypt/engine"
+	"github.com/iaxcrypt/iaxcrypt/keystore"
 	"github.com/iaxcrypt/iaxcrypt/route"
 )
 
 // Defaults of the command line.
 const (
 	defaultListen   = ":4570"
-	defaultStateDir = "/var/lib/iaxcrypt"
+	defaultStateDir = keystore.DefaultDir
 	defaultPolicy   = "opportunistic"
 )
 
@@ -53,6 +54,7 @@ type upOptions struct {
 	policy   engine.Policy
 	stateDir string
 	control  string
+	iface    string
 	logLevel slog.Level
 	debug    string
 }
@@ -81,6 +83,7 @@ func parseUp(args []string, stderr io.Writer) (upOptions, error) {
 	fs.StringVar(&policy, "policy", defaultPolicy, "opportunistic, require or off")
 	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir, "directory of the identity key")
 	fs.StringVar(&o.control, "control", control.DefaultPath, "path of the control socket")
+	fs.StringVar(&o.iface, "interface", "", "macOS: the real interface the daemon's sockets are pinned to (default: the default route's, e.g. en0)")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&o.debug, "debug-addr", "", "serve Go profiles (pprof) on this address, unix:/PATH or 127.0.0.1:PORT (off by default)")
 	if err := fs.Parse(args); err != nil {

@@ -27,6 +27,10 @@ commands:
   route     add|del PEER: route the application's traffic to PEER through the daemon
   down      remove routing left by a daemon that did not exit cleanly
   identity  print this host's identity fingerprint (creates the key if needed)
+  doctor    check this host's set-up end to end (--json for machine output)
+  install   install the daemon as a system service (--print to only show it); uninstall removes it
+  audit     FILE: check a packet capture for IAX2 calls and cleartext after the switch
+  demo      two namespace hosts, a daemon and a phone on each, one encrypted call (root)
   version   print the version
 
 Run "iaxcrypt <command> --help" for a command's flags.
@@ -54,6 +58,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdDown(rest, stdout, stderr)
 	case "identity":
 		return cmdIdentity(rest, stdout, stderr)
+	case "doctor":
+		return cmdDoctor(rest, stdout, stderr)
+	case "install", "uninstall":
+		return cmdInstall(cmd, rest, stdout, stderr)
+	case "audit":
+		return cmdAudit(rest, stdout, stderr)
+	case "demo":
+		return cmdDemo(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "iaxcrypt", version)
 		return exitOK

@@ -25,7 +25,7 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := daemon.Config{TUN: o.tun, AppPort: o.appPort, Listen: o.listen, Peers: o.peers,
-		Policy: o.policy, StateDir: o.stateDir, Control: o.control, Version: version, DebugAddr: o.debug}
+		Policy: o.policy, StateDir: o.stateDir, Control: o.control, Version: version, Interface: o.iface, DebugAddr: o.debug}
 	if err := daemon.Run(ctx, cfg, log); err != nil {
 		return fail(stderr, err)
 	}

@@ -1,0 +1,4 @@
+package control
+
+// DefaultPath is where the daemon listens unless told otherwise.
+const DefaultPath = DarwinDefaultPath

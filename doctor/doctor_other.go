@@ -1,0 +1,9 @@
+//go:build !linux && !darwin
+
+package doctor
+
+import "github.com/iaxcrypt/iaxcrypt/control"
+
+func systemChecks(in control.Info) []Check {
+	return []Check{fail("system", "iaxcrypt supports Linux and macOS only", "")}
+}

@@ -1,0 +1,4 @@
+package keystore
+
+// DefaultDir is the state directory unless told otherwise.
+const DefaultDir = DarwinDefaultDir

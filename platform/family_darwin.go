@@ -1,0 +1,4 @@
+package platform
+
+// splitFamilies: macOS gets one socket per IP family (see listenPlan).
+const splitFamilies = true

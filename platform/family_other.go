@@ -1,0 +1,6 @@
+//go:build !darwin
+
+package platform
+
+// splitFamilies: one dual-stack socket serves both families here.
+const splitFamilies = false
