@@ -93,6 +93,14 @@ bench:
 	  $(GO) test -tags netbench -count=1 -timeout 90m -run '^TestBenchPaths$$' -v ./internal/bench/ \
 	    -args -doc $(CURDIR)/docs/benchmarks.md $(BENCHFLAGS); fi
 
+# The soak (not in CI): 300 calls through two encrypting daemons with 1%
+# loss, reordering and duplication between them for SOAK (30 minutes),
+# checking that the daemons' memory and goroutines stay flat; it writes its
+# samples into docs/benchmarks.md. Holds the team lock for the whole run.
+SOAK ?= 30m
+soak:
+	flock /tmp/iaxcrypt-e2e.lock $(GO) test -count=1 -timeout 90m -run '^TestSoak$$' -v ./e2e/ -args -soak $(SOAK)
+
 clean:
 	rm -f iaxcrypt
 	rm -rf .cache

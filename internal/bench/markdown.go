@@ -8,41 +8,53 @@ import (
 	"strings"
 )
 
-// Markers around the part of docs/benchmarks.md the benchmark writes; the
-// rest of the file (profiles, analysis) is kept as it is.
-const (
-	BeginMarker = "<!-- bench:begin (written by make bench; edits between these markers are lost) -->"
-	EndMarker   = "<!-- bench:end -->"
-)
+// BeginMarker and EndMarker surround the part of docs/benchmarks.md that
+// `make name` writes (name is bench or soak); the rest of the file
+// (profiles, analysis) is kept as it is.
+func BeginMarker(name string) string {
+	return "<!-- " + name + ":begin (written by make " + name + "; edits between these markers are lost) -->"
+}
 
-// Splice replaces what lies between the markers in doc with section, or
-// appends the markers and section when doc has none.
-func Splice(doc, section string) string {
-	block := BeginMarker + "\n" + section + EndMarker + "\n"
-	i := strings.Index(doc, BeginMarker)
-	j := strings.Index(doc, EndMarker)
+// EndMarker: see BeginMarker.
+func EndMarker(name string) string { return "<!-- " + name + ":end -->" }
+
+// Splice replaces what lies between name's markers in doc with section,
+// or appends the markers and section when doc has none.
+func Splice(doc, name, section string) string {
+	begin, end := BeginMarker(name), EndMarker(name)
+	block := begin + "\n" + section + end + "\n"
+	i := strings.Index(doc, begin)
+	j := strings.Index(doc, end)
 	if i < 0 || j < i {
 		if doc != "" && !strings.HasSuffix(doc, "\n") {
 			doc += "\n"
 		}
 		return doc + block
 	}
-	return doc[:i] + block + strings.TrimPrefix(doc[j+len(EndMarker):], "\n")
+	return doc[:i] + block + strings.TrimPrefix(doc[j+len(end):], "\n")
+}
+
+// SpliceFile splices section into the file at path (created if missing).
+func SpliceFile(path, name, section string) error {
+	old, err := os.ReadFile(path)
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	if err := os.WriteFile(path, []byte(Splice(string(old), name, section)), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }
 
 // WriteDoc splices r's section into the Markdown file at path (created if
 // missing) and writes the plot next to it as svgName.
 func WriteDoc(path, svgDir, svgName string, r *Run) error {
-	old, err := os.ReadFile(path)
-	if err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("read %s: %w", path, err)
-	}
 	var sec bytes.Buffer
 	if err := WriteSection(&sec, r, svgName); err != nil {
 		return err
 	}
-	if err := os.WriteFile(path, []byte(Splice(string(old), sec.String())), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	if err := SpliceFile(path, "bench", sec.String()); err != nil {
+		return err
 	}
 	var svg bytes.Buffer
 	if err := Plot(&svg, r); err != nil {

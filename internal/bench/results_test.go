@@ -36,17 +36,18 @@ func TestCapacity(t *testing.T) {
 }
 
 func TestSplice(t *testing.T) {
-	got := Splice("", "A\n")
-	if got != BeginMarker+"\nA\n"+EndMarker+"\n" {
+	got := Splice("", "bench", "A\n")
+	if got != BeginMarker("bench")+"\nA\n"+EndMarker("bench")+"\n" {
 		t.Fatalf("new doc: %q", got)
 	}
-	doc := "# Title\n\nintro\n\n" + Splice("", "old\n") + "\n## Profiles\nkept\n"
-	got = Splice(doc, "new\n")
+	doc := "# Title\n\nintro\n\n" + Splice("", "bench", "old\n") + "\n## Profiles\nkept\n"
+	doc = Splice(doc, "soak", "soak section\n")
+	got = Splice(doc, "bench", "new\n")
 	if !strings.Contains(got, "intro") || !strings.Contains(got, "## Profiles\nkept") || strings.Contains(got, "old") || !strings.Contains(got, "new") {
 		t.Fatalf("spliced: %q", got)
 	}
-	if Splice(got, "new\n") != got {
-		t.Fatal("splicing the same section twice changed the document")
+	if Splice(got, "bench", "new\n") != got || !strings.Contains(got, "soak section") {
+		t.Fatal("splicing the same section twice changed the document, or lost the other section")
 	}
 }
 
@@ -121,7 +122,7 @@ func TestWriteDoc(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(doc)
-	if !strings.HasPrefix(string(b), "# Benchmarks\n\nhand-written\n") || !strings.Contains(string(b), BeginMarker) {
+	if !strings.HasPrefix(string(b), "# Benchmarks\n\nhand-written\n") || !strings.Contains(string(b), BeginMarker("bench")) {
 		t.Fatalf("doc: %s", b)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "benchmarks.svg")); err != nil {
