@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 # thread, which Go allows only in binaries without cgo.
 TOOLBIN  := $(CURDIR)/.cache/bin
 
-.PHONY: all build install test test-short lint fuzz bench darwin asterisk clean demo
+.PHONY: all build install test test-short lint fuzz bench soak darwin asterisk clean demo
 
 all: build
 
@@ -87,8 +87,26 @@ fuzz:
 	  done; \
 	done
 
+# Micro-benchmarks, then (as root) the side-by-side data-path benchmark:
+# the same call load through the direct path, two daemons with --policy
+# off, two encrypting daemons and two wireguard-go peers, ramping calls;
+# it writes docs/benchmarks.md (between its markers), docs/benchmarks.svg
+# and docs/benchmarks.json. It takes /tmp/iaxcrypt-e2e.lock for one path at
+# a time. BENCHFLAGS go to it, e.g. BENCHFLAGS='-levels 100,500 -hold 5s'.
+BENCHFLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./iax/ ./crypt/ ./engine/ ./device/
+	$(GO) test -run '^$$' -bench . -benchmem ./iax/ ./crypt/ ./engine/ ./device/ ./internal/load/
+	@if [ "$$(id -u)" -ne 0 ]; then echo "make bench: the data-path benchmark needs root (network namespaces); skipped"; else \
+	  $(GO) test -tags netbench -count=1 -timeout 90m -run '^TestBenchPaths$$' -v ./internal/bench/ \
+	    -args -doc $(CURDIR)/docs/benchmarks.md $(BENCHFLAGS); fi
+
+# The soak (not in CI): 300 calls through two encrypting daemons with 1%
+# loss, reordering and duplication between them for SOAK (30 minutes),
+# checking that the daemons' memory and goroutines stay flat; it writes its
+# samples into docs/benchmarks.md. Holds the team lock for the whole run.
+SOAK ?= 30m
+soak:
+	flock /tmp/iaxcrypt-e2e.lock $(GO) test -count=1 -timeout 90m -run '^TestSoak$$' -v ./e2e/ -args -soak $(SOAK)
 
 clean:
 	rm -f iaxcrypt

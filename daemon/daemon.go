@@ -58,6 +58,9 @@ type Config struct {
 	// Reload, if set, returns the configuration as it is now (the file
 	// read again under the same flags); the daemon calls it on SIGHUP.
 	Reload func() (Config, error)
+	// DebugAddr, if set, serves Go's profiles there ("unix:/path" or
+	// "host:port"; see startDebug). Off by default.
+	DebugAddr string
 }
 
 // tunMTU leaves room for what an encrypted frame adds, so a full-size
@@ -250,6 +253,13 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 		return err
 	}
 	undo = append(undo, func() { srv.Close() })
+	if o.DebugAddr != "" {
+		dbg, err := startDebug(o.DebugAddr, log)
+		if err != nil {
+			return err
+		}
+		undo = append(undo, dbg.close)
+	}
 
 	if err := dropPrivileges(o); err != nil {
 		return err // platform says what failed and how to fix it

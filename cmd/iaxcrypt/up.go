@@ -45,5 +45,6 @@ func daemonConfig(o upOptions) daemon.Config {
 	return daemon.Config{TUN: o.tun, AppPort: o.appPort, Listen: o.listen, Peers: o.peers,
 		Policy: o.policy, StateDir: o.stateDir, Control: o.control, Version: version,
 		Interface:  o.iface,
-		ConfigFile: o.configFile, PeerRules: o.rules, Notify: o.notify, SASAudio: o.sasAudio, Level: o.logLevel}
+		ConfigFile: o.configFile, PeerRules: o.rules, Notify: o.notify, SASAudio: o.sasAudio, Level: o.logLevel,
+		DebugAddr: o.debug}
 }
