@@ -61,6 +61,9 @@ type Config struct {
 	// DebugAddr, if set, serves Go's profiles there ("unix:/path" or
 	// "host:port"; see startDebug). Off by default.
 	DebugAddr string
+	// MetricsAddr, if set, serves Prometheus metrics at /metrics on this
+	// host:port (see startMetrics). Off by default.
+	MetricsAddr string
 }
 
 // tunMTU leaves room for what an encrypted frame adds, so a full-size
@@ -259,6 +262,13 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 			return err
 		}
 		undo = append(undo, dbg.close)
+	}
+	if o.MetricsAddr != "" {
+		met, err := startMetrics(o.MetricsAddr, metricsSource{device: dev.Stats, engine: eng.Stats, calls: eng.Calls}, log)
+		if err != nil {
+			return err
+		}
+		undo = append(undo, met.close)
 	}
 
 	if err := dropPrivileges(o); err != nil {

@@ -64,6 +64,7 @@ type upOptions struct {
 	notify     bool
 	sasAudio   bool
 	debug      string
+	metrics    string
 }
 
 // newFlagSet makes a flag set that reports errors instead of exiting.
@@ -96,6 +97,7 @@ func parseUp(args []string, stderr io.Writer) (upOptions, error) {
 	fs.BoolVar(&o.notify, "notify", false, "show a desktop notification with the SAS of each encrypted call")
 	fs.BoolVar(&o.sasAudio, "sas-audio", false, "play the SAS as DTMF to the local application at the start of each encrypted G.711 call")
 	fs.StringVar(&o.debug, "debug-addr", "", "serve Go profiles (pprof) on this address, unix:/PATH or 127.0.0.1:PORT (off by default)")
+	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at /metrics on this HOST:PORT, e.g. 127.0.0.1:9469 (off by default)")
 	if err := fs.Parse(args); err != nil {
 		return o, usagef("%w", err)
 	}

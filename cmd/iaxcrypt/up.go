@@ -46,5 +46,5 @@ func daemonConfig(o upOptions) daemon.Config {
 		Policy: o.policy, StateDir: o.stateDir, Control: o.control, Version: version,
 		Interface:  o.iface,
 		ConfigFile: o.configFile, PeerRules: o.rules, Notify: o.notify, SASAudio: o.sasAudio, Level: o.logLevel,
-		DebugAddr: o.debug}
+		DebugAddr: o.debug, MetricsAddr: o.metrics}
 }
