@@ -65,6 +65,7 @@ type upOptions struct {
 	sasAudio   bool
 	debug      string
 	metrics    string
+	logFormat  string
 }
 
 // newFlagSet makes a flag set that reports errors instead of exiting.
@@ -97,6 +98,7 @@ func parseUp(args []string, stderr io.Writer) (upOptions, error) {
 	fs.BoolVar(&o.notify, "notify", false, "show a desktop notification with the SAS of each encrypted call")
 	fs.BoolVar(&o.sasAudio, "sas-audio", false, "play the SAS as DTMF to the local application at the start of each encrypted G.711 call")
 	fs.StringVar(&o.debug, "debug-addr", "", "serve Go profiles (pprof) on this address, unix:/PATH or 127.0.0.1:PORT (off by default)")
+	fs.StringVar(&o.logFormat, "log-format", "text", "text (key=value) or json (one object a line)")
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at /metrics on this HOST:PORT, e.g. 127.0.0.1:9469 (off by default)")
 	if err := fs.Parse(args); err != nil {
 		return o, usagef("%w", err)
@@ -145,6 +147,9 @@ func parseUp(args []string, stderr io.Writer) (upOptions, error) {
 	}
 	if err := o.logLevel.UnmarshalText([]byte(level)); err != nil {
 		uc.bad("log-level", "--log-level %q: use debug, info, warn or error", level)
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		uc.bad("log-format", "--log-format %q: use text or json", o.logFormat)
 	}
 	return o, uc.err()
 }

@@ -87,7 +87,7 @@ func TestEveryUpFlagHasAKey(t *testing.T) {
 		"tun": `"iax9"`, "app-port": "5000", "listen": `":5001"`, "policy": `"require"`, "state-dir": `"/s"`,
 		"control": `"/c.sock"`, "log-level": `"debug"`, "notify": "true", "sas-audio": "true",
 		"interface": `"en0"`, "debug-addr": `"127.0.0.1:6060"`,
-		"metrics": `"127.0.0.1:9469"`,
+		"metrics": `"127.0.0.1:9469"`, "log-format": `"json"`,
 	}
 	var text strings.Builder
 	for _, name := range upFlagNames(t) {
@@ -107,7 +107,7 @@ func TestEveryUpFlagHasAKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.tun != "iax9" || o.appPort != 5000 || o.listen != ":5001" || o.policy != engine.PolicyRequire || o.stateDir != "/s" ||
-		o.control != "/c.sock" || o.logLevel.String() != "DEBUG" || !o.notify || !o.sasAudio || o.iface != "en0" || o.debug != "127.0.0.1:6060" || o.metrics != "127.0.0.1:9469" || len(o.peers) != 1 {
+		o.control != "/c.sock" || o.logLevel.String() != "DEBUG" || !o.notify || !o.sasAudio || o.iface != "en0" || o.debug != "127.0.0.1:6060" || o.metrics != "127.0.0.1:9469" || o.logFormat != "json" || len(o.peers) != 1 {
 		t.Fatalf("not every key was applied: %+v", o)
 	}
 	// Keys of flags this test has no sample for are accepted too.

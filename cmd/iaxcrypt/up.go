@@ -23,7 +23,7 @@ func cmdUp(args []string, stdout, stderr io.Writer) int {
 	}
 	level := new(slog.LevelVar)
 	level.Set(o.logLevel)
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := newLogger(stderr, o.logFormat, level)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := daemonConfig(o)
@@ -47,4 +47,14 @@ func daemonConfig(o upOptions) daemon.Config {
 		Interface:  o.iface,
 		ConfigFile: o.configFile, PeerRules: o.rules, Notify: o.notify, SASAudio: o.sasAudio, Level: o.logLevel,
 		DebugAddr: o.debug, MetricsAddr: o.metrics}
+}
+
+// newLogger makes the daemon's logger: format is "text" (key=value) or
+// "json" (one object a line), as checked by parseUp.
+func newLogger(w io.Writer, format string, level slog.Leveler) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
