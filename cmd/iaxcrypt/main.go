@@ -23,7 +23,7 @@ const usage = `usage: iaxcrypt <command> [flags]
 
 commands:
   up        run the daemon in the foreground until SIGINT or SIGTERM
-  status    show the calls the daemon follows (--json for machine output)
+  status    show the calls the daemon follows (--json for machine output, --watch to redraw)
   route     add|del PEER: route the application's traffic to PEER through the daemon
   down      remove routing left by a daemon that did not exit cleanly
   identity  print this host's identity fingerprint (creates the key if needed)
