@@ -33,6 +33,7 @@ commands:
   install   install the daemon as a system service (--print to only show it); uninstall removes it
   audit     FILE: check a packet capture for IAX2 calls and cleartext after the switch
   demo      two namespace hosts, a daemon and a phone on each, one encrypted call (root)
+  completion bash|zsh: print a shell completion script
   version   print the version
 
 Run "iaxcrypt <command> --help" for a command's flags.
@@ -72,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdAudit(rest, stdout, stderr)
 	case "demo":
 		return cmdDemo(rest, stdout, stderr)
+	case "completion":
+		return cmdCompletion(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "iaxcrypt", version)
 		return exitOK
