@@ -26,7 +26,7 @@ func cmdCompletion(args []string, stdout, stderr io.Writer) int {
 	if len(args) != 1 || (args[0] != "bash" && args[0] != "zsh") {
 		return usageExit(stderr, usagef("completion takes bash or zsh (e.g. iaxcrypt completion bash > /etc/bash_completion.d/iaxcrypt)"))
 	}
-	cmds := strings.Join(append(commandNames(), "uninstall", "completion"), " ")
+	cmds := strings.Join(append(commandNames(), "uninstall"), " ")
 	if args[0] == "zsh" {
 		fmt.Fprintln(stdout, "autoload -U +X bashcompinit && bashcompinit")
 	}
