@@ -639,12 +639,11 @@ func (env *attackEnv) testFlood(t *testing.T) {
 
 // Call details and status history.
 
-// callDetail is one call of `iaxcrypt status --json`, with the fields
-// issue 7 adds (warning, drops by reason) besides callStatus's.
+// callDetail is one call of `iaxcrypt status --json`, with the drops by
+// reason that issue 7 adds besides callStatus's fields.
 type callDetail struct {
 	callStatus
-	Warning string            `json:"warning"`
-	Drops   map[string]uint64 `json:"drops"`
+	Drops map[string]uint64 `json:"drops"`
 }
 
 func statusDetails(d *daemon) ([]callDetail, error) {
