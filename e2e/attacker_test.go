@@ -1041,32 +1041,10 @@ func errSummary(err error) string {
 
 // The attack program.
 
-var (
-	attackOnce sync.Once
-	attackBin  string
-	attackErr  error
-)
+var attackBin = &goBinary{pkg: "../internal/attacker/cmd/iaxattack", name: "iaxattack"}
 
 // attackBinary builds internal/attacker/cmd/iaxattack once per test run.
-func attackBinary(t *testing.T) string {
-	t.Helper()
-	attackOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "iaxattack-bin-")
-		if err != nil {
-			attackErr = err
-			return
-		}
-		attackBin = filepath.Join(dir, "iaxattack")
-		out, err := exec.Command("go", "build", "-o", attackBin, "../internal/attacker/cmd/iaxattack").CombinedOutput()
-		if err != nil {
-			attackErr = fmt.Errorf("go build iaxattack: %v: %s", err, out)
-		}
-	})
-	if attackErr != nil {
-		t.Fatal(attackErr)
-	}
-	return attackBin
-}
+func attackBinary(t *testing.T) string { return attackBin.get(t) }
 
 // attackProc is iaxattack running in M, with a control connection.
 type attackProc struct {

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,36 +24,13 @@ const (
 	appPort    = 4571
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// iaxcryptBin is the daemon under test, built like `make build` does:
+// without cgo, since dropping privileges on every thread needs a binary
+// without it.
+var iaxcryptBin = &goBinary{pkg: "../cmd/iaxcrypt", name: "iaxcrypt", env: []string{"CGO_ENABLED=0"}}
 
 // iaxcryptBinary builds cmd/iaxcrypt once per test run.
-func iaxcryptBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "iaxcrypt-e2e-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "iaxcrypt")
-		// CGO_ENABLED=0 as `make build` does: dropping privileges on every
-		// thread needs a binary without cgo.
-		cmd := exec.Command("go", "build", "-o", binPath, "../cmd/iaxcrypt")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v: %s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+func iaxcryptBinary(t *testing.T) string { return iaxcryptBin.get(t) }
 
 func requireAll(t *testing.T) {
 	t.Helper()
