@@ -2,6 +2,8 @@ module github.com/iaxcrypt/iaxcrypt
 
 go 1.26.8
 
+toolchain go1.26.10
+
 require (
 	github.com/BurntSushi/toml v1.6.0
 	github.com/flynn/noise v1.1.0
