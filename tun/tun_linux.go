@@ -18,7 +18,8 @@ const cloneDevice = "/dev/net/tun"
 
 // Create creates the TUN device name with the given MTU and brings its link
 // up. Reads and writes on the returned device need an offset of at least
-// 10 bytes: wireguard's Linux TUN uses a virtio-net header.
+// 10 bytes: wireguard's Linux TUN uses a virtio-net header. Its Read
+// returns every packet waiting, not one a call (see batchReader).
 func Create(name string, mtu int) (wgtun.Device, error) {
 	if name == "" {
 		name = DefaultName
@@ -48,7 +49,12 @@ func Create(name string, mtu int) (wgtun.Device, error) {
 		dev.Close()
 		return nil, fmt.Errorf("bring TUN %q up: %w", realName, classify(err))
 	}
-	return dev, nil
+	bdev, err := batchReads(dev)
+	if err != nil {
+		dev.Close()
+		return nil, err
+	}
+	return bdev, nil
 }
 
 // Exists reports whether a network interface called name exists.
