@@ -125,6 +125,7 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 	}
 	conns := make([]device.UDPConn, 0, len(socks))
 	for _, s := range socks {
+		growBuffers(s.Conn)
 		c, err := device.NewUDPConnOf(s.Conn, socketKind(s.Network))
 		if err != nil {
 			s.Conn.Close()
