@@ -134,7 +134,7 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 			}
 			return err
 		}
-		conns = append(conns, c)
+		conns = append(conns, device.WithOffload(c))
 	}
 	conn, conn6 := conns[0], device.UDPConn(nil)
 	if len(conns) == 2 {
