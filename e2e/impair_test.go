@@ -251,7 +251,9 @@ func TestImpairedCallsStayEncrypted(t *testing.T) {
 		t.Skip("end-to-end test skipped with -short")
 	}
 	netns.RequireRoot(t)
-	rates := impair.Rates{Loss: 0.01, Reorder: 0.01, ReorderDelay: 5 * time.Millisecond, Duplicate: 0.01, Delay: time.Millisecond}
+	// Reordered datagrams are held 50 ms: later frames of the same call
+	// (20 ms apart) overtake them, which the replay window must accept.
+	rates := impair.Rates{Loss: 0.01, Reorder: 0.01, ReorderDelay: 50 * time.Millisecond, Duplicate: 0.01, Delay: time.Millisecond}
 	res := runImpaired(t, impairedRun{calls: 30, hold: 20 * time.Second, rate: 100, rates: rates})
 	checkImpaired(t, res)
 	for i, s := range res.status {
@@ -270,7 +272,17 @@ func TestImpairedCallsStayEncrypted(t *testing.T) {
 			t.Errorf("daemon %c dropped %d replays; the relay duplicated %d datagrams toward it", 'B'-i, replays, c.Duplicated)
 		}
 	}
-	t.Logf("relay %+v; calls %+v; caller→callee %+v; callee→caller %+v", res.relay, res.path.Setup, res.path.CallerTo, res.path.CalleeTo)
+	if p := res.path; p.CallerTo.Reordered+p.CalleeTo.Reordered == 0 {
+		t.Errorf("no voice frame arrived after a later one of its call: the reordering was not exercised")
+	}
+	for _, d := range []struct {
+		name string
+		d    load.Direction
+	}{{"caller→callee", res.path.CallerTo}, {"callee→caller", res.path.CalleeTo}} {
+		t.Logf("%s: sent %d, received %d, lost %d (%.2f%%), reordered %d, p99 %.2f ms", d.name, d.d.Sent, d.d.Received,
+			d.d.Lost, d.d.LossPct, d.d.Reordered, d.d.Latency.P99Ms)
+	}
+	t.Logf("relay: %+v", res.relay)
 }
 
 // soakSample is one reading of the daemons during a soak.
