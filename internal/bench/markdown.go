@@ -91,10 +91,11 @@ func WriteSection(w io.Writer, r *Run, svgName string) error {
 	b.WriteString("This machine is shared with other engineers' builds and tests: absolute figures move from run to run; " +
 		"compare the paths **within one run** (ratios), which all ran under the same conditions one after the other.\n\n")
 	fmt.Fprintf(&b, "Load: G.711 calls from `iaxload` (160-byte voice every 20 ms in both directions: a full voice frame, then mini frames), "+
-		"set up at up to 1,000 calls/s, each held %.0f s; one-way latency from the send time in each frame to the kernel's receive timestamp at the other end. "+
+		"set up at %.0f calls/s and held so that all the calls of a level are up together for %.0f s; a burst of set-ups is measured on its own (Targets). "+
+		"One-way latency from the send time in each frame to the kernel's receive timestamp at the other end, over the whole level. "+
 		"Capacity: the most calls with every call set up, loss ≤ %.1f%% and p99 ≤ %.0f ms (every smaller level too). "+
 		"CPU: utime+stime of both daemons (or both wireguard-go peers) from /proc/PID/stat, per million voice frames delivered.\n\n",
-		r.HoldS, MaxLossPct, MaxP99Ms)
+		r.SetupRate, r.HoldS, MaxLossPct, MaxP99Ms)
 
 	b.WriteString("| path | capacity (calls) | voice frames/s at capacity | daemon CPU s per million frames (at capacity) | p99 at 100 calls | p99 at 500 calls | daemon RSS (largest) |\n")
 	b.WriteString("|---|---|---|---|---|---|---|\n")
