@@ -6,7 +6,7 @@ LDFLAGS  := -X main.version=$(VERSION)
 # thread, which Go allows only in binaries without cgo.
 TOOLBIN  := $(CURDIR)/.cache/bin
 
-.PHONY: all build install test test-short lint fuzz bench soak darwin clean demo
+.PHONY: all build install test test-short lint fuzz bench soak darwin asterisk clean demo
 
 all: build
 
@@ -32,16 +32,23 @@ demo: build
 	$(SUDO) ./iaxcrypt demo
 
 # Every test: unit tests, and, when run as root, the namespace tests with real
-# iaxmodem/efax peers and tshark. Also builds for macOS so darwin code stays
-# compilable. -p 1: the fax tests run real-time audio and must not share the
-# two CPUs with another package's fax test.
-test: darwin
+# iaxmodem/efax peers, Asterisk PBXs and tshark. Also builds for macOS so
+# darwin code stays compilable. -p 1: the fax tests run real-time audio and
+# must not share the two CPUs with another package's fax test.
+test: darwin asterisk
 	$(GO) vet ./...
-	$(GO) test -count=1 -p 1 -timeout 20m ./...
+	$(GO) test -count=1 -p 1 -timeout 40m ./...
 
 # Unit tests only (no root needed; the namespace tests skip themselves).
 test-short:
 	$(GO) test -count=1 -short ./...
+
+# Builds Asterisk from ../shared/vendor/asterisk-22.10.1.tar.gz (or
+# $IAXCRYPT_ASTERISK_TARBALL) once per machine into a cache keyed by the
+# tarball's sha256, for the Asterisk end-to-end tests; without the tarball
+# it says so and does nothing, and those tests skip.
+asterisk:
+	scripts/asterisk-build.sh
 
 # macOS: build, vet, and compile (not run: no Mac here) the tests of every
 # package with darwin code, among them rtmsg_darwin_test.go, which compares

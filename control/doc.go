@@ -8,6 +8,7 @@
 //	{"op":"status"}
 //	{"op":"route-add","peer":"192.0.2.7"}
 //	{"op":"route-del","peer":"192.0.2.7"}
+//	{"op":"peers-list"}, {"op":"peers-verify",...}, {"op":"peers-forget",...} (see peers.go)
 //
 // A status response is a Status object; a route response is {} on success.
 // Any failed request gets {"error":"what failed and what to do"}.

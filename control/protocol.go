@@ -39,6 +39,8 @@ type Info struct {
 type Request struct {
 	Op   string `json:"op"`
 	Peer string `json:"peer,omitempty"`
+	// Identity is a fingerprint (peers-verify).
+	Identity string `json:"identity,omitempty"`
 }
 
 // Status is the response to a status request.

@@ -198,8 +198,10 @@ func (s *Server) handle(line []byte) any {
 			in.Peers = []string{}
 		}
 		return in
+	case OpPeersList, OpPeersVerify, OpPeersForget:
+		return s.handlePeers(req)
 	default:
-		return errorResponse{Error: fmt.Sprintf("unknown op %q: use status, info, route-add or route-del", req.Op)}
+		return errorResponse{Error: fmt.Sprintf("unknown op %q: use status, info, route-add, route-del or peers-list|verify|forget", req.Op)}
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	wgtun "golang.zx2c4.com/wireguard/tun"
 
+	"github.com/iaxcrypt/iaxcrypt/config"
 	"github.com/iaxcrypt/iaxcrypt/control"
 	"github.com/iaxcrypt/iaxcrypt/crypt"
 	"github.com/iaxcrypt/iaxcrypt/device"
@@ -40,9 +42,28 @@ type Config struct {
 	// Interface is the real interface the daemon's sockets are pinned to
 	// on macOS; "" means the default route's. Ignored on Linux.
 	Interface string
+
+	// ConfigFile is the --config file; PeerRules are its [[peer]]
+	// sections (policies and pinned identities per peer).
+	ConfigFile string
+	PeerRules  config.Peers
+	// Notify shows a desktop notification with the SAS of each encrypted
+	// call; SASAudio plays the SAS into the call's audio (G.711 only).
+	Notify   bool
+	SASAudio bool
+	// Level is the log level asked for; LogLevel, if set, is the logger's
+	// level, which a reload changes.
+	Level    slog.Level
+	LogLevel *slog.LevelVar
+	// Reload, if set, returns the configuration as it is now (the file
+	// read again under the same flags); the daemon calls it on SIGHUP.
+	Reload func() (Config, error)
 	// DebugAddr, if set, serves Go's profiles there ("unix:/path" or
 	// "host:port"; see startDebug). Off by default.
 	DebugAddr string
+	// MetricsAddr, if set, serves Prometheus metrics at /metrics on this
+	// host:port (see startMetrics). Off by default.
+	MetricsAddr string
 }
 
 // tunMTU leaves room for what an encrypted frame adds, so a full-size
@@ -53,6 +74,8 @@ const tunMTU = 1500 - engine.Overhead
 // down what it set up in reverse order, also when a step fails half way.
 // Its errors say what failed and what to do.
 func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
+	hup := watchHangup() // before anything: SIGHUP's default action ends the daemon
+	defer signal.Stop(hup)
 	var undo []func()
 	defer func() {
 		for i := len(undo) - 1; i >= 0; i-- {
@@ -82,6 +105,11 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 		return err
 	}
 	log.Info("identity", "fingerprint", id.Public().Fingerprint(), "created", created, "file", keystore.Path(o.StateDir))
+	tr, store, closeTrust, err := openTrust(o, log)
+	if err != nil {
+		return err
+	}
+	undo = append(undo, closeTrust) // after the data path stopped: the last calls are saved
 
 	// A TUN that outlived its daemon (another process held it open) must
 	// go: the new run's route has to point into a device it owns.
@@ -183,7 +211,14 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 
 	events := device.NewEventLog(log)
 	undo = append(undo, events.Close)
-	eng, err := engine.New(engine.Config{Identity: id, Policy: o.Policy, OnEvent: events.Handle})
+	notifier, closeNotifier := startNotifier(o, log)
+	undo = append(undo, closeNotifier)
+	onEvent := func(ev engine.Event) {
+		events.Handle(ev)
+		notifier.Handle(ev)
+	}
+	sas := newSASAudio(o.SASAudio)
+	eng, err := engine.New(engine.Config{Identity: id, Policy: o.Policy, OnEvent: onEvent, Trust: tr, SASAudio: sas.Frames})
 	if err != nil {
 		return fmt.Errorf("start engine: %w", err)
 	}
@@ -217,7 +252,7 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 	if runtime.GOOS == "darwin" {
 		info.PfAnchor = route.DefaultPfAnchor
 	}
-	srv, err := control.Listen(o.Control, &controlHandler{id: id, eng: eng, router: router, info: info}, log)
+	srv, err := control.Listen(o.Control, &controlHandler{id: id, eng: eng, router: router, info: info, peersHandler: peersHandler{store}}, log)
 	if err != nil {
 		return err
 	}
@@ -229,12 +264,21 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 		}
 		undo = append(undo, dbg.close)
 	}
+	if o.MetricsAddr != "" {
+		met, err := startMetrics(o.MetricsAddr, metricsSource{device: dev.Stats, engine: eng.Stats, calls: eng.Calls}, log)
+		if err != nil {
+			return err
+		}
+		undo = append(undo, met.close)
+	}
 
-	if err := platform.DropPrivileges(); err != nil {
+	if err := dropPrivileges(o); err != nil {
 		return err // platform says what failed and how to fix it
 	}
 	log.Info("iaxcrypt up", "version", o.Version, "tun", tunName, "app_port", o.AppPort, "listen", o.Listen,
-		"policy", o.Policy, "peers", o.Peers, "control", o.Control)
+		"policy", o.Policy, "peers", o.Peers, "control", o.Control, "config", o.ConfigFile, "peer_sections", len(o.PeerRules))
+	rl := &reloader{hup: hup, running: o, trust: tr, notify: notifier.SetEnabled, sasAudio: sas.SetEnabled, log: log}
+	go rl.RoutineReload(ctx)
 	<-ctx.Done()
 	log.Info("shutting down: removing routes, rules and the TUN device")
 	return nil
@@ -246,6 +290,7 @@ type controlHandler struct {
 	eng    *engine.Engine
 	router route.Router
 	info   control.Info
+	peersHandler
 }
 
 // Info says how this daemon is set up, for "iaxcrypt doctor".

@@ -69,12 +69,21 @@ func (l *EventLog) write(ev engine.Event) {
 	if ev.Err != nil {
 		attrs = append(attrs, "err", ev.Err)
 	}
+	if ev.Warning != engine.WarnNone {
+		attrs = append(attrs, "warning", string(ev.Warning))
+	}
 	switch ev.Kind {
 	case engine.EventNegotiating:
 		l.log.Debug("call negotiating", append(attrs, "step", ev.Reason)...)
 	case engine.EventEncrypted:
-		l.log.Info("call encrypted", append(attrs, "cipher", ev.Cipher, "sas", ev.SAS.String(),
-			"peer_identity", ev.PeerIdentity.Fingerprint())...)
+		// The line people read the SAS from: peer, call numbers, cipher,
+		// SAS, peer identity (a public key) and warnings; never a key.
+		attrs = append(attrs, "cipher", ev.Cipher, "sas", ev.SAS.String(), "peer_identity", ev.PeerIdentity.Fingerprint())
+		if ev.Warning != engine.WarnNone {
+			l.log.Warn("call encrypted, with a warning: compare the SAS", attrs...)
+			return
+		}
+		l.log.Info("call encrypted", attrs...)
 	case engine.EventCleartext:
 		l.log.Warn("call in cleartext", append(attrs, "why", ev.Reason)...)
 	case engine.EventFailed:
@@ -83,5 +92,7 @@ func (l *EventLog) write(ev engine.Event) {
 		l.log.Info("call ended", append(attrs, "why", ev.Reason)...)
 	case engine.EventDrop:
 		l.log.Debug("packet dropped", append(attrs, "why", ev.Drop)...)
+	case engine.EventWarning:
+		l.log.Warn("call warning", append(attrs, "why", ev.Reason)...)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,36 +24,13 @@ const (
 	appPort    = 4571
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// iaxcryptBin is the daemon under test, built like `make build` does:
+// without cgo, since dropping privileges on every thread needs a binary
+// without it.
+var iaxcryptBin = &goBinary{pkg: "../cmd/iaxcrypt", name: "iaxcrypt", env: []string{"CGO_ENABLED=0"}}
 
 // iaxcryptBinary builds cmd/iaxcrypt once per test run.
-func iaxcryptBinary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "iaxcrypt-e2e-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "iaxcrypt")
-		// CGO_ENABLED=0 as `make build` does: dropping privileges on every
-		// thread needs a binary without cgo.
-		cmd := exec.Command("go", "build", "-o", binPath, "../cmd/iaxcrypt")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v: %s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
+func iaxcryptBinary(t *testing.T) string { return iaxcryptBin.get(t) }
 
 func requireAll(t *testing.T) {
 	t.Helper()
@@ -127,6 +103,7 @@ type callStatus struct {
 	RxPackets    uint64 `json:"rx_packets"`
 	Dropped      uint64 `json:"dropped"`
 	Reason       string `json:"reason"`
+	Warning      string `json:"warning"`
 }
 
 func (d *daemon) statusErr() (status, error) {
@@ -173,6 +150,13 @@ type capture struct {
 
 func startCapture(t *testing.T, h *netns.Host) *capture {
 	t.Helper()
+	return startCaptureOn(t, h, h.Link)
+}
+
+// startCaptureOn captures UDP on one interface of the namespace (the TUN:
+// what the daemon gives the application).
+func startCaptureOn(t *testing.T, h *netns.Host, iface string) *capture {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "iaxcrypt-e2e-cap-")
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +170,7 @@ func startCapture(t *testing.T, h *netns.Host) *capture {
 		}
 	})
 	c := &capture{path: filepath.Join(dir, "veth.pcap")}
-	c.proc = h.Start("tshark", "tshark", "-i", h.Link, "-f", "udp", "-F", "pcap", "-w", c.path)
+	c.proc = h.Start("tshark", "tshark", "-i", iface, "-f", "udp", "-F", "pcap", "-w", c.path)
 	t.Cleanup(func() { c.proc.Stop() })
 	c.proc.WaitOutput(t, 20*time.Second, "Capturing on")
 	return c

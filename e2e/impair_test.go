@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -59,30 +58,20 @@ type loadStatus struct {
 	} `json:"calls"`
 }
 
-var (
-	toolsOnce sync.Once
-	toolsDir  string
-	toolsErr  error
-)
+// The test programs of the impairment test.
+var tools = map[string]*goBinary{
+	"iaxload":   {pkg: "../cmd/iaxload", name: "iaxload"},
+	"iaximpair": {pkg: "../internal/impair/iaximpair", name: "iaximpair"},
+}
 
 // toolBinary builds one of the test programs (iaxload, iaximpair) once.
 func toolBinary(t *testing.T, name string) string {
 	t.Helper()
-	toolsOnce.Do(func() {
-		toolsDir, toolsErr = os.MkdirTemp("", "iaxcrypt-e2e-tools-")
-		for _, p := range []struct{ name, pkg string }{{"iaxload", "../cmd/iaxload"}, {"iaximpair", "../internal/impair/iaximpair"}} {
-			if toolsErr != nil {
-				return
-			}
-			if out, err := exec.Command("go", "build", "-o", filepath.Join(toolsDir, p.name), p.pkg).CombinedOutput(); err != nil {
-				toolsErr = fmt.Errorf("go build %s: %v: %s", p.pkg, err, out)
-			}
-		}
-	})
-	if toolsErr != nil {
-		t.Fatal(toolsErr)
+	b, ok := tools[name]
+	if !ok {
+		t.Fatalf("no test program %q", name)
 	}
-	return filepath.Join(toolsDir, name)
+	return b.get(t)
 }
 
 func (d *daemon) loadStatus(t *testing.T) loadStatus {

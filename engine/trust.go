@@ -49,10 +49,16 @@ const (
 // remembered, verified or pinned for it.
 const WarnIdentityChanged Warning = "identity_changed"
 
-// peerUser names the caller's side of a call as Trust knows peers: the
-// NEW's USERNAME IE, else its CALLING NUMBER.
-func peerUser(f *iax.FullFrame) string {
-	for _, id := range []iax.IEID{iax.IEUsername, iax.IECallingNumber} {
+// peerUser names the peer of a call as Trust knows peers, from the call's
+// NEW: for an incoming call its USERNAME IE, else its CALLING NUMBER; for
+// an outgoing call only the USERNAME (the account the local application
+// uses at that peer), since the calling number is then a local caller's.
+func peerUser(f *iax.FullFrame, outgoing bool) string {
+	ids := []iax.IEID{iax.IEUsername, iax.IECallingNumber}
+	if outgoing {
+		ids = ids[:1]
+	}
+	for _, id := range ids {
 		if v, found, err := iax.FindIE(f.Payload, id); err == nil && found && len(v) > 0 {
 			return string(v)
 		}
@@ -66,7 +72,7 @@ func (e *Engine) initCall(c *iax.Call[*callState], f *iax.FullFrame) {
 	s := c.Data
 	s.policy = e.cfg.Policy
 	if f != nil {
-		s.user = peerUser(f)
+		s.user = peerUser(f, c.Outgoing)
 	}
 	if e.cfg.Trust == nil {
 		return

@@ -53,14 +53,33 @@ func capSets() (eff, prm uint64, err error) {
 // thread on Linux, so every step runs on all threads with
 // syscall.AllThreadsSyscall, which Go refuses in cgo builds: there
 // DropPrivileges changes nothing and returns ErrAllThreadsUnsupported.
-func DropPrivileges() error {
+func DropPrivileges() error { return dropPrivileges(0) }
+
+// DropPrivilegesKeepSetID is DropPrivileges that also keeps CAP_SETUID and
+// CAP_SETGID, so that the daemon can start a program as another user: with
+// --notify it runs notify-send as the logged-in desktop user, whose session
+// bus root without those capabilities cannot reach. The price: a
+// compromised daemon could act as any user (not regain root's other
+// capabilities). --notify is off by default for that reason.
+func DropPrivilegesKeepSetID() error {
+	return dropPrivileges(1<<unix.CAP_SETUID | 1<<unix.CAP_SETGID)
+}
+
+// dropPrivileges keeps CAP_NET_ADMIN and those of the capabilities in
+// extra the process has (a service may have been started without them).
+func dropPrivileges(extra uint32) error {
+	if extra != 0 {
+		if _, prm, err := capSets(); err == nil {
+			extra &= uint32(prm)
+		}
+	}
 	// Probe first: a cgo build must fail before anything has changed.
 	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_GET_NO_NEW_PRIVS, 0, 0); errno == syscall.ENOTSUP {
 		return fmt.Errorf("drop privileges: %w", ErrAllThreadsUnsupported)
 	}
-	keep := uintptr(unix.CAP_NET_ADMIN)
+	keep := uint64(1)<<unix.CAP_NET_ADMIN | uint64(extra)
 	for c := uintptr(0); c <= uintptr(capLastCap()); c++ {
-		if c == keep {
+		if c < 64 && keep&(1<<c) != 0 {
 			continue
 		}
 		_, _, errno := syscall.AllThreadsSyscall6(unix.SYS_PRCTL, unix.PR_CAPBSET_DROP, c, 0, 0, 0, 0)
@@ -80,8 +99,8 @@ func DropPrivileges() error {
 
 	hdr := &unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
 	data := &[2]unix.CapUserData{}
-	data[0].Effective = 1 << unix.CAP_NET_ADMIN
-	data[0].Permitted = 1 << unix.CAP_NET_ADMIN
+	data[0].Effective = uint32(keep)
+	data[0].Permitted = uint32(keep)
 	_, _, errno := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
 	runtime.KeepAlive(hdr)
 	runtime.KeepAlive(data)

@@ -33,6 +33,17 @@ func statusField(t *testing.T, path, key string) string {
 // A cgo test binary cannot drop privileges on all threads, so it rebuilds
 // itself with CGO_ENABLED=0 and runs this test from that binary.
 func TestKernelDropPrivileges(t *testing.T) {
+	testDropPrivileges(t, DropPrivileges, "0000000000001000") // CAP_NET_ADMIN only
+}
+
+// TestKernelDropPrivilegesKeepSetID: --notify keeps CAP_SETUID and
+// CAP_SETGID besides CAP_NET_ADMIN, nothing else.
+func TestKernelDropPrivilegesKeepSetID(t *testing.T) {
+	testDropPrivileges(t, DropPrivilegesKeepSetID, "00000000000010c0") // NET_ADMIN (12), SETUID (7), SETGID (6)
+}
+
+func testDropPrivileges(t *testing.T, drop func() error, caps string) {
+	t.Helper()
 	if cgoBuild() {
 		runWithoutCgo(t)
 		return
@@ -40,7 +51,7 @@ func TestKernelDropPrivileges(t *testing.T) {
 	if !nstest.Run(t) {
 		return
 	}
-	if err := DropPrivileges(); err != nil {
+	if err := drop(); err != nil {
 		t.Fatal(err)
 	}
 	tasks, err := filepath.Glob("/proc/self/task/*/status")
@@ -48,10 +59,10 @@ func TestKernelDropPrivileges(t *testing.T) {
 		t.Fatalf("list threads: %v", err)
 	}
 	want := map[string]string{
-		"CapEff":     "0000000000001000", // CAP_NET_ADMIN only
-		"CapPrm":     "0000000000001000",
+		"CapEff":     caps,
+		"CapPrm":     caps,
 		"CapInh":     "0000000000000000",
-		"CapBnd":     "0000000000001000",
+		"CapBnd":     caps,
 		"CapAmb":     "0000000000000000",
 		"NoNewPrivs": "1",
 	}

@@ -9,3 +9,6 @@ func RequireRoot() error { return fmt.Errorf("check privileges: %w", ErrUnsuppor
 
 // DropPrivileges reports ErrUnsupported.
 func DropPrivileges() error { return fmt.Errorf("drop privileges: %w", ErrUnsupported) }
+
+// DropPrivilegesKeepSetID reports ErrUnsupported.
+func DropPrivilegesKeepSetID() error { return DropPrivileges() }

@@ -14,6 +14,8 @@ type PfState struct {
 }
 
 // InspectPf reads pf's state for a daemon on tun with appPort.
+func pfInfoArgs() []string { return []string{"-s", "info"} }
+
 func InspectPf(anchor, tun string, appPort uint16) (PfState, error) {
 	ops := &sysOps{}
 	var st PfState

@@ -118,6 +118,12 @@ func TestKernelUpPeersClose(t *testing.T) {
 		{[]string{"192.0.2.50", "ipproto", "udp", "sport", "40000"}, "dev " + testTun + " table 17769"},
 		{[]string{"192.0.2.50", "ipproto", "udp", "sport", "40000", "mark", "0x4569"}, "dev " + nstest.Iface},
 		{[]string{"192.0.2.50", "ipproto", "tcp", "dport", "80"}, "dev " + nstest.Iface},
+		// The application's traffic to its own host (a PBX talking to an
+		// iaxmodem over loopback) never meets our rules: the local table
+		// (priority 0) matches first.
+		{[]string{"127.0.0.1", "ipproto", "udp", "sport", "4569"}, "dev lo table local"},
+		{[]string{nstest.Addr4, "ipproto", "udp", "sport", "4569"}, "dev lo table local"},
+		{[]string{"::1", "ipproto", "udp", "sport", "4569"}, "dev lo table local"},
 	}
 	for _, l := range lookups {
 		if got := ipRouteGet(t, l.args...); !strings.Contains(got, l.want) {
@@ -137,6 +143,23 @@ func TestKernelUpPeersClose(t *testing.T) {
 	if len(pkt) < 28 || pkt[9] != unix.IPPROTO_UDP || netip.AddrFrom4([4]byte(pkt[12:16])).String() != nstest.Addr4 ||
 		netip.AddrFrom4([4]byte(pkt[16:20])).String() != "192.0.2.7" || int(pkt[20])<<8|int(pkt[21]) != 4569 {
 		t.Errorf("packet in TUN = %x, want UDP %s:4569 -> 192.0.2.7", pkt, nstest.Addr4)
+	}
+
+	// And a real packet from the application's port to a local listener
+	// on loopback arrives there, not in the TUN.
+	lis, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40001})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lis.Close()
+	if err := sendUDP(4569, "127.0.0.1:40001"); err != nil {
+		t.Fatal(err)
+	}
+	lis.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	n, from, err := lis.ReadFromUDP(buf)
+	if err != nil || string(buf[:n]) != "iax" || from.Port != 4569 {
+		t.Errorf("loopback packet from port 4569: got %q from %v, %v; want \"iax\" from port 4569", buf[:n], from, err)
 	}
 
 	if err := r.Close(); err != nil {

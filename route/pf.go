@@ -19,9 +19,6 @@ import (
 // editing pf.conf.
 const DefaultPfAnchor = "com.apple/iaxcrypt"
 
-// pfctlCmd is the path of macOS's pfctl(8).
-const pfctlCmd = "/sbin/pfctl"
-
 // pfConfig is what the anchor's rules depend on.
 type pfConfig struct {
 	Tun     string // the utun, e.g. "utun7"
@@ -73,7 +70,6 @@ func pfEnableArgs() []string             { return []string{"-E"} }
 func pfReleaseArgs(token uint64) []string {
 	return []string{"-X", strconv.FormatUint(token, 10)}
 }
-func pfInfoArgs() []string      { return []string{"-s", "info"} }
 func pfMainRulesArgs() []string { return []string{"-s", "rules"} }
 
 // parsePfToken reads the reference token "pfctl -E" prints ("Token :

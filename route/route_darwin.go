@@ -20,6 +20,9 @@ import (
 // New returns the macOS router for cfg. cfg.TunName must be the utun's real
 // name (utunN, from Device.Name), and the utun must have its addresses;
 // Table, Priority and FwMark are unused.
+// pfctlCmd is the path of macOS's pfctl(8).
+const pfctlCmd = "/sbin/pfctl"
+
 func New(cfg Config) (Router, error) {
 	return newDarwin(cfg, &sysOps{tokenFile: cfg.TokenFile})
 }

@@ -23,12 +23,7 @@ var (
 	DefaultLocal6 = netip.MustParseAddr("fd69:6178:6372::1")
 )
 
-// ioctl numbers of XNU: _IOW('i', 26, struct ifaliasreq) and
-// _IOW('i', 26, struct in6_aliasreq).
 const (
-	siocAIFADDR    = 0x8040691a
-	siocAIFADDRIn6 = 0x8080691a
-
 	sizeofIfAliasReq  = 64
 	sizeofIn6AliasReq = 128
 	in6IffNodad       = 0x20

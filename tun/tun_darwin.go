@@ -18,6 +18,13 @@ const DefaultName = "utun"
 
 // Create creates a utun device with the given MTU. name is "utun" (the
 // kernel picks the unit) or "utunN". A utun is up as soon as it exists.
+// ioctl numbers of XNU: _IOW('i', 26, struct ifaliasreq) and
+// _IOW('i', 26, struct in6_aliasreq).
+const (
+	siocAIFADDR    = 0x8040691a
+	siocAIFADDRIn6 = 0x8080691a
+)
+
 func Create(name string, mtu int) (wgtun.Device, error) {
 	if name == "" {
 		name = DefaultName

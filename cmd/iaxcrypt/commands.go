@@ -1,13 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
+	"os"
+	"os/signal"
 	"strconv"
+	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/iaxcrypt/iaxcrypt/control"
 	"github.com/iaxcrypt/iaxcrypt/keystore"
@@ -19,11 +24,25 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("status", stderr)
 	asJSON := fs.Bool("json", false, "print the daemon's status object as JSON")
 	path := fs.String("control", control.DefaultPath, "path of the control socket")
+	watch := fs.Bool("watch", false, "redraw the table every --interval until Ctrl-C (like watch wg show)")
+	interval := fs.Duration("interval", time.Second, "time between redraws with --watch")
 	if err := fs.Parse(args); err != nil {
 		return usageExit(stderr, usagef("%w", err))
 	}
 	if fs.NArg() > 0 {
 		return usageExit(stderr, usagef("status takes no arguments, got %q", fs.Arg(0)))
+	}
+	if *watch {
+		if *asJSON {
+			return usageExit(stderr, usagef("--watch draws the table: leave out --json (or poll status --json yourself)"))
+		}
+		if *interval <= 0 {
+			return usageExit(stderr, usagef("--interval %s: give a positive duration such as 1s", *interval))
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		watchStatus(ctx, control.Client{Path: *path}, *interval, stdout)
+		return exitOK
 	}
 	st, err := control.Client{Path: *path}.Status(context.Background())
 	if err != nil {
@@ -39,6 +58,37 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	}
 	printStatus(stdout, st)
 	return exitOK
+}
+
+// clearScreen moves the cursor home and clears the terminal (ANSI).
+const clearScreen = "\x1b[H\x1b[2J"
+
+// watchStatus redraws the status table every interval until ctx is done.
+// A failed request is shown in place of the table and retried, so the
+// watch outlives a daemon restart.
+func watchStatus(ctx context.Context, c control.Client, interval time.Duration, w io.Writer) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		var screen bytes.Buffer // drawn at once, so the table does not flicker
+		screen.WriteString(clearScreen)
+		fmt.Fprintf(&screen, "every %s: iaxcrypt status  %s\n\n", interval, time.Now().Format("15:04:05"))
+		st, err := c.Status(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			fmt.Fprintln(&screen, "iaxcrypt:", err)
+		} else {
+			printStatus(&screen, st)
+		}
+		w.Write(screen.Bytes())
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // printStatus writes the status as a table, one line per call.

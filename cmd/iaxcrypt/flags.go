@@ -8,10 +8,12 @@ import (
 	"net"
 	"net/netip"
 	"runtime"
+	"slices"
 	"strconv"
 
 	"github.com/spf13/pflag"
 
+	"github.com/iaxcrypt/iaxcrypt/config"
 	"github.com/iaxcrypt/iaxcrypt/control"
 	"github.com/iaxcrypt/iaxcrypt/engine"
 	"github.com/iaxcrypt/iaxcrypt/keystore"
@@ -56,7 +58,14 @@ type upOptions struct {
 	control  string
 	iface    string
 	logLevel slog.Level
-	debug    string
+	// configFile is --config; rules are its [[peer]] sections.
+	configFile string
+	rules      config.Peers
+	notify     bool
+	sasAudio   bool
+	debug      string
+	metrics    string
+	logFormat  string
 }
 
 // newFlagSet makes a flag set that reports errors instead of exiting.
@@ -81,45 +90,68 @@ func parseUp(args []string, stderr io.Writer) (upOptions, error) {
 	fs.StringVar(&o.listen, "listen", defaultListen, "address of the daemon's own UDP socket")
 	fs.StringArrayVar(&peers, "peer", nil, "peer IP address to route through the daemon (repeatable)")
 	fs.StringVar(&policy, "policy", defaultPolicy, "opportunistic, require or off")
-	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir, "directory of the identity key")
+	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir, "directory of the identity key and the known peers")
 	fs.StringVar(&o.control, "control", control.DefaultPath, "path of the control socket")
 	fs.StringVar(&o.iface, "interface", "", "macOS: the real interface the daemon's sockets are pinned to (default: the default route's, e.g. en0)")
 	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&o.configFile, "config", "", "TOML file: a key per flag, and [[peer]] sections (flags override it; reloaded on SIGHUP)")
+	fs.BoolVar(&o.notify, "notify", false, "show a desktop notification with the SAS of each encrypted call")
+	fs.BoolVar(&o.sasAudio, "sas-audio", false, "play the SAS as DTMF to the local application at the start of each encrypted G.711 call")
 	fs.StringVar(&o.debug, "debug-addr", "", "serve Go profiles (pprof) on this address, unix:/PATH or 127.0.0.1:PORT (off by default)")
+	fs.StringVar(&o.logFormat, "log-format", "text", "text (key=value) or json (one object a line)")
+	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at /metrics on this HOST:PORT, e.g. 127.0.0.1:9469 (off by default)")
 	if err := fs.Parse(args); err != nil {
 		return o, usagef("%w", err)
 	}
 	if fs.NArg() > 0 {
 		return o, usagef("unexpected argument %q (peers go in --peer)", fs.Arg(0))
 	}
+	uc := applyConfigFile(fs, o.configFile)
 	if o.tun == "" {
-		return o, usagef("--tun is empty: give a device name such as %s", defaultTUN())
+		uc.bad("tun", "--tun is empty: give a device name such as %s", defaultTUN())
 	}
 	if o.appPort == 0 {
-		return o, usagef("--app-port 0: give the IAX2 application's UDP port (usually 4569)")
+		uc.bad("app-port", "--app-port 0: give the IAX2 application's UDP port (usually 4569)")
 	}
-	port, err := listenPort(o.listen)
-	if err != nil {
-		return o, usagef("--listen %q: %w", o.listen, err)
-	}
-	if port == o.appPort {
-		return o, usagef("--listen port %d is the application's port (--app-port): the daemon needs a port of its own "+
+	if port, err := listenPort(o.listen); err != nil {
+		uc.bad("listen", "--listen %q: %v", o.listen, err)
+	} else if port == o.appPort {
+		blame := "listen" // the line to show, when one of the two is from the file
+		if _, fromFile := uc.fromFile["listen"]; !fromFile {
+			if _, fromFile := uc.fromFile["app-port"]; fromFile {
+				blame = "app-port"
+			}
+		}
+		uc.bad(blame, "--listen port %d is the application's port (--app-port): the daemon needs a port of its own "+
 			"(a host that answers calls: --listen :4569 and move the application to --app-port 4571; one that only calls out: --listen :4570 --app-port 4569)", port)
 	}
 	for _, p := range peers {
 		a, err := netip.ParseAddr(p)
 		if err != nil {
-			return o, usagef("--peer %q is not an IP address: give the peer host's IPv4 or IPv6 address", p)
+			uc.bad("peer", "--peer %q is not an IP address: give the peer host's IPv4 or IPv6 address", p)
+			continue
 		}
 		o.peers = append(o.peers, a.Unmap())
 	}
+	if uc.file != nil {
+		o.rules = uc.file.Peers
+		for _, a := range o.rules.Routes() {
+			if !slices.Contains(o.peers, a) {
+				o.peers = append(o.peers, a)
+			}
+		}
+	}
+	var err error
 	if o.policy, err = engine.ParsePolicy(policy); err != nil {
-		return o, usagef("--policy: %w", err)
+		uc.bad("policy", "--policy: %v", err)
 	}
 	if err := o.logLevel.UnmarshalText([]byte(level)); err != nil {
-		return o, usagef("--log-level %q: use debug, info, warn or error", level)
+		uc.bad("log-level", "--log-level %q: use debug, info, warn or error", level)
 	}
-	return o, nil
+	if o.logFormat != "text" && o.logFormat != "json" {
+		uc.bad("log-format", "--log-format %q: use text or json", o.logFormat)
+	}
+	return o, uc.err()
 }
 
 // listenPort checks a --listen address (":4570", "0.0.0.0:4570",

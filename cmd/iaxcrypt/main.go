@@ -23,14 +23,17 @@ const usage = `usage: iaxcrypt <command> [flags]
 
 commands:
   up        run the daemon in the foreground until SIGINT or SIGTERM
-  status    show the calls the daemon follows (--json for machine output)
+  status    show the calls the daemon follows (--json for machine output, --watch to redraw)
   route     add|del PEER: route the application's traffic to PEER through the daemon
   down      remove routing left by a daemon that did not exit cleanly
   identity  print this host's identity fingerprint (creates the key if needed)
+  peers     list | verify PEER | forget PEER: the peers this host remembers (key continuity)
+  config    check FILE: validate a configuration file for up --config
   doctor    check this host's set-up end to end (--json for machine output)
   install   install the daemon as a system service (--print to only show it); uninstall removes it
   audit     FILE: check a packet capture for IAX2 calls and cleartext after the switch
   demo      two namespace hosts, a daemon and a phone on each, one encrypted call (root)
+  completion bash|zsh: print a shell completion script
   version   print the version
 
 Run "iaxcrypt <command> --help" for a command's flags.
@@ -58,6 +61,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdDown(rest, stdout, stderr)
 	case "identity":
 		return cmdIdentity(rest, stdout, stderr)
+	case "peers":
+		return cmdPeers(rest, stdout, stderr)
+	case "config":
+		return cmdConfig(rest, stdout, stderr)
 	case "doctor":
 		return cmdDoctor(rest, stdout, stderr)
 	case "install", "uninstall":
@@ -66,6 +73,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdAudit(rest, stdout, stderr)
 	case "demo":
 		return cmdDemo(rest, stdout, stderr)
+	case "completion":
+		return cmdCompletion(rest, stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "iaxcrypt", version)
 		return exitOK

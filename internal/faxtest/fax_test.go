@@ -165,6 +165,13 @@ func TestConfigText(t *testing.T) {
 	if strings.Contains(got, "%") {
 		t.Errorf("config contains %%:\n%s", got)
 	}
+
+	reg := configText(ModemConfig{Name: "b", Port: 4580, Dial: netip.MustParseAddrPort("127.0.0.1:4571"), PeerName: "modemb", Secret: "pw"}, "/tmp/f/ttyb")
+	for _, want := range []string{"refresh 60\n", "server 127.0.0.1:4571\n", "peername modemb\n", "secret pw\n"} {
+		if !strings.Contains(reg, want) {
+			t.Errorf("registering config lacks %q:\n%s", want, reg)
+		}
+	}
 }
 
 func TestFTHMatcher(t *testing.T) {

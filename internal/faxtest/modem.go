@@ -64,6 +64,14 @@ type ModemConfig struct {
 	CIDNumber string
 	// NoRealtime runs iaxmodem and efax at normal priority.
 	NoRealtime bool
+	// PeerName and Secret, when PeerName is set, make the modem register
+	// with Dial (a PBX) as that peer, every RegisterRefresh (60 s if zero);
+	// otherwise it does not register and calls Dial directly.
+	PeerName, Secret string
+	RegisterRefresh  time.Duration
+	// Wrapper is a command line iaxmodem runs under (after chrt), such
+	// as faketime; empty for none.
+	Wrapper []string
 	// NoResponseDelay lets a receiving efax talk to the modem directly,
 	// answering T.30 commands without the gap T.30 asks for (see
 	// ResponseDelay); it exists to measure the harness without it.
@@ -143,23 +151,30 @@ func StartModem(t testing.TB, h *netns.Host, cfg ModemConfig) *Modem {
 
 	// iaxmodem only reads "/etc/iaxmodem/<name>"; a name climbing back to /
 	// points it at our file without touching /etc.
-	args := append(m.prio(), "stdbuf", "-oL", "-eL", "iaxmodem", "../.."+confPath)
+	args := append(append(m.prio(), cfg.Wrapper...), "stdbuf", "-oL", "-eL", "iaxmodem", "../.."+confPath)
 	m.Proc = h.Start("iaxmodem-"+cfg.Name, args[0], args[1:]...)
 	m.Proc.WaitOutput(t, 10*time.Second, "symbolic link")
 	h.WaitUDPBound(t, 10*time.Second, cfg.Port)
 	return m
 }
 
-// configText renders an iaxmodem config: no registration (refresh 0), calls
-// going straight to cfg.Dial.
+// configText renders an iaxmodem config: calls go to cfg.Dial, with a
+// registration there when cfg.PeerName is set (refresh 0, none, otherwise).
 func configText(cfg ModemConfig, device string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "device %s\n", device)
 	b.WriteString("owner root:root\nmode 660\n")
 	fmt.Fprintf(&b, "port %d\n", cfg.Port)
-	b.WriteString("refresh 0\n")
+	refresh := 0
+	if cfg.PeerName != "" {
+		refresh = 60
+		if cfg.RegisterRefresh > 0 {
+			refresh = int(cfg.RegisterRefresh / time.Second)
+		}
+	}
+	fmt.Fprintf(&b, "refresh %d\n", refresh)
 	fmt.Fprintf(&b, "server %s\n", cfg.Dial)
-	b.WriteString("peername\nsecret\n")
+	fmt.Fprintf(&b, "peername %s\nsecret %s\n", cfg.PeerName, cfg.Secret)
 	fmt.Fprintf(&b, "cidname faxtest %s\n", cfg.Name)
 	fmt.Fprintf(&b, "cidnumber %s\n", cfg.CIDNumber)
 	fmt.Fprintf(&b, "codec %s\n", cfg.Codec)

@@ -51,7 +51,7 @@ type totals struct {
 	setup                                   Histogram
 	firstNew, lastAnswer                    int64
 	txVoice, txFull, retransmits            uint64
-	txDatagrams, txTrunkFrames              uint64
+	txTrunkFrames                           uint64
 	rx                                      RxStats // counters only; latency merged in rxLatency
 	rxLatency                               Histogram
 	rxExpected                              uint64
