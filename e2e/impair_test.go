@@ -359,7 +359,7 @@ func checkFlat(t *testing.T, samples []soakSample) {
 func soakSection(samples []soakSample, res impairedResult, dur, hold time.Duration) string {
 	var b strings.Builder
 	p := res.path
-	fmt.Fprintf(&b, "## Soak of %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
+	fmt.Fprintf(&b, "### Soak of %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "`make soak`: 300 calls up at once for %v through two encrypting daemons, each call held %v and replaced when it ends; "+
 		"the impairment relay between them drops, reorders and duplicates 1%% of the datagrams each. "+
 		"%d calls placed, %d answered, %d failed; voice both ways: %d sent, %d lost (%.2f%%), %d duplicates delivered, %d corrupt; p99 %.2f ms.\n\n",

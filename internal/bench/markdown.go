@@ -85,7 +85,7 @@ func msOr(l Level, ok bool) string {
 func WriteSection(w io.Writer, r *Run, svgName string) error {
 	var b strings.Builder
 	m := r.Machine
-	fmt.Fprintf(&b, "## Results of %s\n\n", m.Date)
+	fmt.Fprintf(&b, "### Results of %s\n\n", m.Date)
 	fmt.Fprintf(&b, "Machine: %d CPUs (%s), Linux %s, %s, commit %s; load average when the run started: %s.\n",
 		m.CPUs, m.CPUModel, m.Kernel, m.GoVersion, m.Commit, m.LoadAvg)
 	b.WriteString("This machine is shared with other engineers' builds and tests: absolute figures move from run to run; " +
@@ -119,7 +119,7 @@ func WriteSection(w io.Writer, r *Run, svgName string) error {
 	}
 	fmt.Fprintf(&b, "\n![p99 one-way latency and loss against the number of calls, per path](%s)\n\n", svgName)
 
-	b.WriteString("### Every level\n\n")
+	b.WriteString("#### Every level\n\n")
 	b.WriteString("| path | calls | set up (all up after) | sent | loss | dup | p50 | p99 | p99.9 | max | jitter | frames/s | daemon CPU s (s/Mframe) | daemon RSS | load CPU s | carried |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range r.Paths {
@@ -149,7 +149,7 @@ func WriteSection(w io.Writer, r *Run, svgName string) error {
 
 // writeTargets compares the run with the targets.
 func writeTargets(b *strings.Builder, r *Run) {
-	b.WriteString("### Targets\n\n| target | this run | met |\n|---|---|---|\n")
+	b.WriteString("#### Targets\n\n| target | this run | met |\n|---|---|---|\n")
 	row := func(target, got string, met bool, known bool) {
 		m := "no"
 		switch {
