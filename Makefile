@@ -100,7 +100,7 @@ fuzz:
 # a time. BENCHFLAGS go to it, e.g. BENCHFLAGS='-levels 100,500 -hold 5s'.
 BENCHFLAGS ?=
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./iax/ ./crypt/ ./engine/ ./device/ ./internal/load/
+	$(GO) test -run '^$$' -bench . -benchmem ./iax/ ./crypt/ ./engine/ ./device/ ./internal/load/ ./internal/bench/
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make bench: the data-path benchmark needs root (network namespaces); skipped"; else \
 	  $(GO) test -tags netbench -count=1 -timeout 90m -run '^TestBenchPaths$$' -v ./internal/bench/ \
 	    -args -doc $(CURDIR)/docs/benchmarks.md $(BENCHFLAGS); fi

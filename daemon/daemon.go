@@ -153,6 +153,7 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 	}
 	conns := make([]device.UDPConn, 0, len(socks))
 	for _, s := range socks {
+		growBuffers(s.Conn)
 		c, err := device.NewUDPConnOf(s.Conn, socketKind(s.Network))
 		if err != nil {
 			s.Conn.Close()
@@ -161,7 +162,7 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 			}
 			return err
 		}
-		conns = append(conns, c)
+		conns = append(conns, device.WithOffload(c))
 	}
 	conn, conn6 := conns[0], device.UDPConn(nil)
 	if len(conns) == 2 {

@@ -85,16 +85,17 @@ func msOr(l Level, ok bool) string {
 func WriteSection(w io.Writer, r *Run, svgName string) error {
 	var b strings.Builder
 	m := r.Machine
-	fmt.Fprintf(&b, "## Results of %s\n\n", m.Date)
+	fmt.Fprintf(&b, "### Results of %s\n\n", m.Date)
 	fmt.Fprintf(&b, "Machine: %d CPUs (%s), Linux %s, %s, commit %s; load average when the run started: %s.\n",
 		m.CPUs, m.CPUModel, m.Kernel, m.GoVersion, m.Commit, m.LoadAvg)
 	b.WriteString("This machine is shared with other engineers' builds and tests: absolute figures move from run to run; " +
 		"compare the paths **within one run** (ratios), which all ran under the same conditions one after the other.\n\n")
 	fmt.Fprintf(&b, "Load: G.711 calls from `iaxload` (160-byte voice every 20 ms in both directions: a full voice frame, then mini frames), "+
-		"set up at up to 1,000 calls/s, each held %.0f s; one-way latency from the send time in each frame to the kernel's receive timestamp at the other end. "+
+		"set up at %.0f calls/s and held so that all the calls of a level are up together for %.0f s; a burst of set-ups is measured on its own (Targets). "+
+		"One-way latency from the send time in each frame to the kernel's receive timestamp at the other end, over the whole level. "+
 		"Capacity: the most calls with every call set up, loss ≤ %.1f%% and p99 ≤ %.0f ms (every smaller level too). "+
 		"CPU: utime+stime of both daemons (or both wireguard-go peers) from /proc/PID/stat, per million voice frames delivered.\n\n",
-		r.HoldS, MaxLossPct, MaxP99Ms)
+		r.SetupRate, r.HoldS, MaxLossPct, MaxP99Ms)
 
 	b.WriteString("| path | capacity (calls) | voice frames/s at capacity | daemon CPU s per million frames (at capacity) | p99 at 100 calls | p99 at 500 calls | daemon RSS (largest) |\n")
 	b.WriteString("|---|---|---|---|---|---|---|\n")
@@ -118,7 +119,7 @@ func WriteSection(w io.Writer, r *Run, svgName string) error {
 	}
 	fmt.Fprintf(&b, "\n![p99 one-way latency and loss against the number of calls, per path](%s)\n\n", svgName)
 
-	b.WriteString("### Every level\n\n")
+	b.WriteString("#### Every level\n\n")
 	b.WriteString("| path | calls | set up (all up after) | sent | loss | dup | p50 | p99 | p99.9 | max | jitter | frames/s | daemon CPU s (s/Mframe) | daemon RSS | load CPU s | carried |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, p := range r.Paths {
@@ -148,7 +149,7 @@ func WriteSection(w io.Writer, r *Run, svgName string) error {
 
 // writeTargets compares the run with the issue's targets.
 func writeTargets(b *strings.Builder, r *Run) {
-	b.WriteString("### Targets\n\n| target | this run | met |\n|---|---|---|\n")
+	b.WriteString("#### Targets\n\n| target | this run | met |\n|---|---|---|\n")
 	row := func(target, got string, met bool, known bool) {
 		m := "no"
 		switch {

@@ -10,13 +10,12 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/iaxcrypt/iaxcrypt/internal/load"
 )
 
 var (
 	flagLevels   = flag.String("levels", "100,200,300,500,1000,1500,2000", "numbers of calls to ramp through")
-	flagHold     = flag.Duration("hold", 10*time.Second, "voice time of each call")
+	flagHold     = flag.Duration("hold", 10*time.Second, "how long all the calls of a level are up together")
+	flagRate     = flag.Float64("setup-rate", 100, "calls set up per second in the ramp")
 	flagPaths    = flag.String("paths", "direct,off,encrypted,wireguard", "paths to measure, in order")
 	flagDoc      = flag.String("doc", "", "splice the results into this Markdown file (docs/benchmarks.md); the plot goes next to it")
 	flagMemCalls = flag.Int("mem-calls", 10000, "silent calls held for the memory measurement (0: skip)")
@@ -44,7 +43,7 @@ func TestBenchPaths(t *testing.T) {
 		levels = append(levels, n)
 	}
 	buildBinaries(t)
-	run := &Run{Machine: machine(), HoldS: flagHold.Seconds()}
+	run := &Run{Machine: machine(), HoldS: flagHold.Seconds(), SetupRate: *flagRate}
 	for _, name := range strings.Split(*flagPaths, ",") {
 		t.Run(name, func(t *testing.T) {
 			defer teamLock(t, *flagLock)()
@@ -99,11 +98,14 @@ func benchPath(t *testing.T, name string, levels []int) Path {
 	return p
 }
 
+// benchLevel runs one level: calls set up at -setup-rate, each held long
+// enough for all of them to be up together for -hold (a burst of set-ups
+// is measured on its own, in benchSetupAndMemory).
 func benchLevel(t *testing.T, r *rig, calls int) Level {
-	hold := *flagHold
+	hold := *flagHold + time.Duration(float64(calls) / *flagRate * float64(time.Second))
 	cpu0 := r.cpu(t)
 	var rss uint64
-	pr, ra, rb := r.run(t, loadRun{calls: calls, hold: hold, rate: load.DefaultSetupRate, sampleFn: func() { rss = max(rss, r.rss()) }})
+	pr, ra, rb := r.run(t, loadRun{calls: calls, hold: hold, rate: *flagRate, sampleFn: func() { rss = max(rss, r.rss()) }})
 	cpu := r.cpu(t) - cpu0
 	r.checkAlive(t)
 	b := pr.Both

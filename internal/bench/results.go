@@ -130,10 +130,13 @@ type Setup struct {
 // Run is everything one benchmark run measured.
 type Run struct {
 	Machine Machine `json:"machine"`
-	HoldS   float64 `json:"hold_s"`
-	Paths   []Path  `json:"paths"`
-	Memory  *Memory `json:"memory,omitempty"`
-	Setup   *Setup  `json:"setup,omitempty"`
+	// HoldS is how long all the calls of a level were up together;
+	// SetupRate how many were set up per second before.
+	HoldS     float64 `json:"hold_s"`
+	SetupRate float64 `json:"setup_rate"`
+	Paths     []Path  `json:"paths"`
+	Memory    *Memory `json:"memory,omitempty"`
+	Setup     *Setup  `json:"setup,omitempty"`
 }
 
 // Path returns the path called name.

@@ -118,6 +118,7 @@ func (h *Host) handleFull(now int64, peer netip.AddrPort, f *iax.FullFrame, out 
 	case isIAX && sub == iax.IAXAccept:
 		if c.phase == phaseCalling {
 			c.phase, c.accepted = phaseAccepted, now
+			h.schedule(c, now+int64(answerTimeout))
 		}
 	case isIAX && sub == iax.IAXHangup:
 		h.end(now, c, phaseEnded, "hung up by the peer")

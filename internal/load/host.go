@@ -147,6 +147,10 @@ func (h *Host) Tick(now int64, out *Outbox) {
 	}
 }
 
+// answerTimeout is how long a Caller's call may stay accepted without an
+// ANSWER before it fails (a callee that vanished after its ACCEPT).
+const answerTimeout = 60 * time.Second
+
 // schedule makes sure c is woken at at or earlier.
 func (h *Host) schedule(c *call, at int64) {
 	if c.scheduled && c.wakeAt <= at {
@@ -247,6 +251,10 @@ func (h *Host) wake(now int64, c *call, out *Outbox) {
 	if h.cfg.Role == Caller && c.phase == phaseUp && now >= c.hangupAt {
 		h.hangup(now, c, out)
 	}
+	if c.phase == phaseAccepted && now >= c.accepted+int64(answerTimeout) {
+		h.fail(now, c, "accepted but never answered")
+		return
+	}
 	for c.voice && c.nextVoice <= now {
 		h.sendVoice(now, c, out)
 		c.nextVoice += int64(h.cfg.Interval)
@@ -260,6 +268,9 @@ func (h *Host) wake(now int64, c *call, out *Outbox) {
 	}
 	if h.cfg.Role == Caller && c.phase == phaseUp {
 		next = min(next, c.hangupAt)
+	}
+	if c.phase == phaseAccepted {
+		next = min(next, c.accepted+int64(answerTimeout))
 	}
 	if next < 1<<63-1 {
 		h.schedule(c, next)

@@ -378,3 +378,15 @@ func BenchmarkVoice(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed())/float64(n), "ns/frame")
 }
+
+// A call accepted and never answered fails after answerTimeout instead of
+// keeping the caller from finishing.
+func TestAcceptedButNeverAnswered(t *testing.T) {
+	s := newSim(t, Config{Calls: 1, PerCall: true}, Config{}, impairment{delay: time.Millisecond,
+		dropAll: func(b []byte) bool { return strings.HasPrefix(describe(b), "CONTROL ANSWER") }})
+	s.runUntilDone(2 * time.Minute)
+	ra, _, _ := s.reports()
+	if ra.Setup.Failed != 1 || len(ra.PerCall) != 1 || ra.PerCall[0].Reason != "accepted but never answered" {
+		t.Fatalf("setup %+v, calls %+v", ra.Setup, ra.PerCall)
+	}
+}
