@@ -11,20 +11,30 @@ TOOLBIN  := $(CURDIR)/.cache/bin
 # finds reachable through the metrics and profiling servers.
 export GOTOOLCHAIN ?= go1.26.10
 
-.PHONY: all build install test test-short lint fuzz bench soak darwin asterisk clean demo
+.PHONY: all build install man test test-short lint fuzz bench soak darwin asterisk clean demo
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o iaxcrypt ./cmd/iaxcrypt
 
-# Installs the daemon and its systemd unit (DESTDIR for packaging). Keeps an
-# existing /etc/default/iaxcrypt.
+# Installs the daemon, its man page, its bash completion and its systemd
+# unit (DESTDIR for packaging). Keeps an existing /etc/default/iaxcrypt.
 PREFIX ?= /usr/local
 install: build
 	install -D -m 0755 iaxcrypt $(DESTDIR)$(PREFIX)/sbin/iaxcrypt
+	install -D -m 0644 docs/iaxcrypt.8 $(DESTDIR)$(PREFIX)/share/man/man8/iaxcrypt.8
+	./iaxcrypt completion bash > iaxcrypt.bash
+	install -D -m 0644 iaxcrypt.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/iaxcrypt
+	rm -f iaxcrypt.bash
 	install -D -m 0644 dist/iaxcrypt.service $(DESTDIR)/etc/systemd/system/iaxcrypt.service
 	test -e $(DESTDIR)/etc/default/iaxcrypt || install -D -m 0644 dist/iaxcrypt.default $(DESTDIR)/etc/default/iaxcrypt
+
+# The man page, generated from the command table of cmd/iaxcrypt (a test
+# fails when docs/iaxcrypt.8 differs from it).
+man:
+	$(GO) run ./cmd/iaxcrypt manpage > docs/iaxcrypt.8.tmp
+	mv docs/iaxcrypt.8.tmp docs/iaxcrypt.8
 
 # The README's quick start: two hosts in network namespaces, a daemon and
 # an iaxmodem phone on each, one encrypted call, then everything removed.
@@ -114,5 +124,5 @@ soak:
 	flock /tmp/iaxcrypt-e2e.lock $(GO) test -count=1 -timeout 90m -run '^TestSoak$$' -v ./e2e/ -args -soak $(SOAK)
 
 clean:
-	rm -f iaxcrypt
+	rm -f iaxcrypt iaxcrypt.bash docs/iaxcrypt.8.tmp
 	rm -rf .cache

@@ -15,12 +15,9 @@ import (
 // requireRoot is platform.RequireRoot, named for the commands that need it.
 func requireRoot() error { return platform.RequireRoot() }
 
-// cmdUp implements "iaxcrypt up": it runs the daemon until a signal.
-func cmdUp(args []string, stdout, stderr io.Writer) int {
-	o, err := parseUp(args, stderr)
-	if err != nil {
-		return usageExit(stderr, err)
-	}
+// runUp runs the daemon until a signal; args is the command line, parsed
+// again from the start on each reload.
+func runUp(o upOptions, args []string, stderr io.Writer) int {
 	level := new(slog.LevelVar)
 	level.Set(o.logLevel)
 	log := newLogger(stderr, o.logFormat, level)
