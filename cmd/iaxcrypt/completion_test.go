@@ -79,7 +79,7 @@ func (b *bashCompleter) complete(t *testing.T, words ...string) []string {
 		quoted = append(quoted, "'"+strings.ReplaceAll(w, "'", `'\''`)+"'")
 	}
 	driver := "source " + b.script + "\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\nCOMP_CWORD=" +
-		strings.TrimSpace(strings.Repeat("x", 0)) + itoa(len(words)-1) + "\n_iaxcrypt\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
+		strconv.Itoa(len(words)-1) + "\n_iaxcrypt\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
 	cmd := exec.Command("bash", "--norc", "--noprofile", "-c", driver)
 	cmd.Dir = b.dir
 	var out, stderr bytes.Buffer
