@@ -113,9 +113,9 @@ _iaxcrypt() {
 		COMPREPLY=($(compgen -W %[1]q -- "$cur"))
 		return
 	fi
-	if [[ $cur == = ]]; then
+	if [[ $cur == "=" ]]; then
 		cur= flag=$prev
-	elif [[ $prev == = ]]; then
+	elif [[ $prev == "=" ]]; then
 		flag=${COMP_WORDS[COMP_CWORD-2]}
 	elif [[ $cur != -* ]]; then
 		flag=$prev
@@ -136,7 +136,7 @@ _iaxcrypt() {
 	local i w n=0 skip=
 	for ((i = 2; i < COMP_CWORD; i++)); do
 		w=${COMP_WORDS[i]}
-		if [[ $w == = ]]; then
+		if [[ $w == "=" ]]; then
 			skip=1
 			continue
 		fi
