@@ -18,6 +18,11 @@ func requireRoot() error { return platform.RequireRoot() }
 // runUp runs the daemon until a signal; args is the command line, parsed
 // again from the start on each reload.
 func runUp(o upOptions, args []string, stderr io.Writer) int {
+	// A cgo build drops its privileges by starting again with them dropped
+	// (this call then does not return); set-up runs in that image.
+	if err := platform.PrepareDropPrivileges(o.notify); err != nil {
+		return fail(stderr, err)
+	}
 	level := new(slog.LevelVar)
 	level.Set(o.logLevel)
 	log := newLogger(stderr, o.logFormat, level)
