@@ -3,7 +3,8 @@ GO       ?= go
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 # Without cgo: platform.DropPrivileges changes the capabilities of every
-# thread, which Go allows only in binaries without cgo.
+# thread after set-up, which Go allows only in binaries without cgo (a cgo
+# build, as go install makes, re-executes itself to reach the same state).
 TOOLBIN  := $(CURDIR)/.cache/bin
 # The Go release every target builds and tests with (fetched from the Go
 # module proxy when the machine's own Go is older): go1.26.8 has standard
