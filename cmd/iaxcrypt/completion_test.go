@@ -39,57 +39,65 @@ func TestCompletion(t *testing.T) {
 	}
 }
 
-// bashCompleter runs the generated bash script in a real bash, in a
-// directory holding a.toml, b.pcap and the directory sub.
-type bashCompleter struct {
-	script, dir string
+// completer runs the generated script in a real shell (bash, or zsh
+// through bashcompinit), in a directory holding a.toml, b.pcap and the
+// directory sub.
+type completer struct {
+	shell, script, dir, home string
 }
 
-func newBashCompleter(t *testing.T) *bashCompleter {
+func newCompleter(t *testing.T, shell string) *completer {
 	t.Helper()
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("skipping: no bash")
+	if _, err := exec.LookPath(shell); err != nil {
+		t.Skipf("skipping: no %s", shell)
 	}
-	code, script, stderr := runArgs("completion", "bash")
+	code, script, stderr := runArgs("completion", shell)
 	if code != exitOK {
-		t.Fatalf("completion bash: exit %d, %s", code, stderr)
+		t.Fatalf("completion %s: exit %d, %s", shell, code, stderr)
 	}
 	dir := t.TempDir()
-	path := filepath.Join(dir, "iaxcrypt.bash")
-	work := filepath.Join(dir, "work")
-	for _, p := range []string{filepath.Join(work, "sub"), work} {
-		if err := os.MkdirAll(p, 0o755); err != nil {
-			t.Fatal(err)
-		}
+	c := &completer{shell: shell, script: filepath.Join(dir, "iaxcrypt."+shell), dir: filepath.Join(dir, "work"), home: dir}
+	if err := os.MkdirAll(filepath.Join(c.dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range []string{path, filepath.Join(work, "a.toml"), filepath.Join(work, "b.pcap")} {
+	for _, f := range []string{c.script, filepath.Join(c.dir, "a.toml"), filepath.Join(c.dir, "b.pcap")} {
 		if err := os.WriteFile(f, []byte(script), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return &bashCompleter{script: path, dir: work}
+	return c
 }
 
 // complete sets COMP_WORDS to words (the last one is being completed),
-// calls _iaxcrypt and returns COMPREPLY, sorted.
-func (b *bashCompleter) complete(t *testing.T, words ...string) []string {
+// calls _iaxcrypt and returns COMPREPLY, sorted. zsh runs it as its
+// bashcompinit does (sh emulation, so arrays count from 0); its compgen
+// leaves matching the word to zsh, which this does for it.
+func (c *completer) complete(t *testing.T, words ...string) []string {
 	t.Helper()
 	var quoted []string
 	for _, w := range words {
 		quoted = append(quoted, "'"+strings.ReplaceAll(w, "'", `'\''`)+"'")
 	}
-	driver := "source " + b.script + "\nCOMP_WORDS=(" + strings.Join(quoted, " ") + ")\nCOMP_CWORD=" +
-		strconv.Itoa(len(words)-1) + "\n_iaxcrypt\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
-	cmd := exec.Command("bash", "--norc", "--noprofile", "-c", driver)
-	cmd.Dir = b.dir
+	call := "COMP_WORDS=(" + strings.Join(quoted, " ") + ")\nCOMP_CWORD=" + strconv.Itoa(len(words)-1) +
+		"\n_iaxcrypt\nprintf '%s\\n' \"${COMPREPLY[@]}\"\n"
+	cmd := exec.Command("bash", "--norc", "--noprofile", "-c", "source "+c.script+"\n"+call)
+	if c.shell == "zsh" {
+		cmd = exec.Command("zsh", "-f", "-c", "source "+c.script+"\n_t() {\nemulate -L sh\nsetopt kshglob noshglob braceexpand nokshautoload\n"+call+"}\n_t\n")
+	}
+	cmd.Dir = c.dir
+	cmd.Env = append(os.Environ(), "HOME="+c.home)
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	if err := cmd.Run(); err != nil || stderr.Len() > 0 {
-		t.Fatalf("bash completing %q: %v\n%s", words, err, stderr.String())
+		t.Fatalf("%s completing %q: %v\n%s", c.shell, words, err, stderr.String())
+	}
+	cur := words[len(words)-1]
+	if cur == "=" {
+		cur = ""
 	}
 	var got []string
 	for _, l := range strings.Split(out.String(), "\n") {
-		if l != "" {
+		if l != "" && (c.shell == "bash" || strings.HasPrefix(l, cur)) {
 			got = append(got, l)
 		}
 	}
@@ -97,10 +105,15 @@ func (b *bashCompleter) complete(t *testing.T, words ...string) []string {
 	return got
 }
 
-// TestBashCompletion: commands, subcommands, flags, flag values and files,
-// completed by bash itself.
-func TestBashCompletion(t *testing.T) {
-	b := newBashCompleter(t)
+// TestShellCompletion: commands, subcommands, flags, flag values and
+// files, completed by bash itself and by zsh.
+func TestShellCompletion(t *testing.T) {
+	for _, shell := range []string{"bash", "zsh"} {
+		t.Run(shell, func(t *testing.T) { testShellCompletion(t, newCompleter(t, shell)) })
+	}
+}
+
+func testShellCompletion(t *testing.T, b *completer) {
 	files := []string{"a.toml", "b.pcap", "sub"}
 	tests := []struct {
 		words []string
@@ -155,7 +168,7 @@ func TestBashCompletion(t *testing.T) {
 // each flag with a fixed set of values offers exactly that set, every
 // value of which "up" accepts.
 func TestBashCompletionFromTable(t *testing.T) {
-	b := newBashCompleter(t)
+	b := newCompleter(t, "bash")
 	for _, c := range visible() {
 		c.flags().VisitAll(func(f *pflag.Flag) {
 			if got := b.complete(t, "iaxcrypt", c.name, "--"+f.Name); !slices.Contains(got, "--"+f.Name) {
