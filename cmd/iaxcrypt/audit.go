@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"strconv"
 
 	"github.com/spf13/pflag"
 
@@ -21,7 +22,7 @@ var auditCommand = &command{
 marker offered and answered, when encryption started, frames by kind) and every frame of an encrypted
 call that crossed in cleartext after the switch. No daemon is needed.
 
-Exit status: 0 no such frame, 1 the file cannot be read, 2 usage error, 3 such a frame was found.`,
+Exit status: 0 no such frame, 1 the file cannot be read, 2 usage error, ` + strconv.Itoa(exitLeak) + ` such a frame was found.`,
 	args:  []argCompletion{{file: true}},
 	setup: auditSetup,
 }
