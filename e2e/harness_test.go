@@ -25,8 +25,8 @@ const (
 )
 
 // iaxcryptBin is the daemon under test, built like `make build` does:
-// without cgo, since dropping privileges on every thread needs a binary
-// without it.
+// without cgo (TestCgoBuildDropsPrivileges runs the cgo build go install
+// makes).
 var iaxcryptBin = &goBinary{pkg: "../cmd/iaxcrypt", name: "iaxcrypt", env: []string{"CGO_ENABLED=0"}}
 
 // iaxcryptBinary builds cmd/iaxcrypt once per test run.

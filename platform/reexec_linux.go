@@ -84,16 +84,15 @@ func PrepareDropPrivileges(keepSetID bool) error {
 		return err
 	}
 	// Every step from here to execve on this one thread: the rest of the
-	// process keeps its capabilities, and execve replaces it anyway.
+	// process keeps its capabilities, and execve replaces it anyway. On
+	// failure the goroutine stays locked to the thread, whose capabilities
+	// differ from the others' now, so that the runtime never reuses it.
 	runtime.LockOSThread()
 	if err := narrowThisThread(keep); err != nil {
 		closeRawForExec(env)
-		runtime.UnlockOSThread()
 		return err
 	}
 	err = unix.Exec("/proc/self/exe", os.Args, append(env, reexecEnv+"="+reexecValue))
-	// Only a failed execve returns, on a thread that cannot be used as it
-	// was: the goroutine stays locked, so the runtime discards the thread.
 	closeRawForExec(env)
 	return fmt.Errorf("drop privileges: re-execute /proc/self/exe with the reduced bounding set: %w", err)
 }
