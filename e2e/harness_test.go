@@ -55,12 +55,18 @@ type daemon struct {
 
 func newDaemon(t *testing.T, h *netns.Host, extra ...string) *daemon {
 	t.Helper()
+	return newDaemonOf(t, h, iaxcryptBinary(t), extra...)
+}
+
+// newDaemonOf is newDaemon with the binary bin.
+func newDaemonOf(t *testing.T, h *netns.Host, bin string, extra ...string) *daemon {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "iaxcrypt-e2e-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	d := &daemon{host: h, bin: iaxcryptBinary(t), stateDir: filepath.Join(dir, "state"), control: filepath.Join(dir, "control.sock")}
+	d := &daemon{host: h, bin: bin, stateDir: filepath.Join(dir, "state"), control: filepath.Join(dir, "control.sock")}
 	d.args = append([]string{"up", "--listen", fmt.Sprintf(":%d", daemonPort), "--app-port", fmt.Sprint(appPort),
 		"--state-dir", d.stateDir, "--control", d.control, "--log-level", "debug"}, extra...)
 	d.start(t)
