@@ -77,8 +77,9 @@ the offer, in the clear otherwise (--policy). After setting up it keeps only the
 needs (CAP_NET_ADMIN, to remove its routes at exit). SIGINT or SIGTERM stops it and removes its routing;
 SIGHUP reads the --config file again.
 
-Every flag can also be set in the --config file, a TOML file with one key per flag (the flag's name)
-and [[peer]] sections; the command line overrides the file.`,
+The --config file is TOML: one key per flag (the flag's name; all but --config and --peer) and
+[[peer]] sections, whose route = true does what --peer does. The command line overrides the file;
+iaxcrypt config check FILE checks it.`,
 	setup: upSetup,
 }
 
