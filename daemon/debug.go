@@ -25,8 +25,8 @@ type debugServer struct {
 }
 
 // startDebug listens on addr ("unix:/path" or "host:port") and serves
-// /debug/pprof/ and /debug/goroutines (the number of goroutines) until
-// close. It must run before privileges are dropped.
+// /debug/pprof/, /debug/goroutines (the number of goroutines) and
+// /debug/heap (the live heap in bytes, after a collection) until close. It must run before privileges are dropped.
 func startDebug(addr string, log *slog.Logger) (*debugServer, error) {
 	network, where := "tcp", addr
 	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
@@ -53,6 +53,14 @@ func startDebug(addr string, log *slog.Logger) (*debugServer, error) {
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
 	mux.HandleFunc("/debug/goroutines", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, runtime.NumGoroutine())
+	})
+	mux.HandleFunc("/debug/heap", func(w http.ResponseWriter, _ *http.Request) {
+		// The live heap: what the daemon holds, without the garbage a
+		// collection would free (which RSS includes).
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		fmt.Fprintln(w, m.HeapAlloc)
 	})
 	d := &debugServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln}
 	if network == "unix" {

@@ -40,6 +40,9 @@ func TestDebugEndpointUnix(t *testing.T) {
 		}
 		return string(b)
 	}
+	if n, err := strconv.Atoi(strings.TrimSpace(get("/debug/heap"))); err != nil || n < 1<<10 {
+		t.Fatalf("/debug/heap = %d, %v: want the live heap in bytes", n, err)
+	}
 	if n, err := strconv.Atoi(strings.TrimSpace(get("/debug/goroutines"))); err != nil || n < 1 {
 		t.Fatalf("goroutines %d, %v", n, err)
 	}
