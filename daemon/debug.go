@@ -13,6 +13,13 @@ import (
 	"time"
 )
 
+// httpIdleTimeout closes a kept-alive connection to the debug or metrics
+// endpoint that has been idle this long: each holds a goroutine, and a
+// client that never closes its connections (one per request) would
+// otherwise add one for good every time. A scraper polling every 15 or 30
+// s keeps its connection.
+var httpIdleTimeout = 60 * time.Second
+
 // debugServer serves Go's runtime profiles (net/http/pprof) for profiling
 // the daemon at load. It is off unless --debug-addr is given: the
 // profiles show the daemon's internals (never keys: heap profiles hold
@@ -62,7 +69,7 @@ func startDebug(addr string, log *slog.Logger) (*debugServer, error) {
 		runtime.ReadMemStats(&m)
 		fmt.Fprintln(w, m.HeapAlloc)
 	})
-	d := &debugServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln}
+	d := &debugServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: httpIdleTimeout}, ln: ln}
 	if network == "unix" {
 		d.path = where
 	}

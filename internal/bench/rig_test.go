@@ -250,7 +250,7 @@ func (r *rig) rss() uint64 {
 func (r *rig) heap() uint64 {
 	var m uint64
 	for _, sock := range r.debugs {
-		c := http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		c := http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 		}}}
 		resp, err := c.Get("http://daemon/debug/heap")
