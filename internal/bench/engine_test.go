@@ -21,24 +21,8 @@ import (
 func BenchmarkEngineVoice(b *testing.B) {
 	for _, calls := range []int{1, 1000, 10000} {
 		b.Run(fmt.Sprintf("calls=%d", calls), func(b *testing.B) {
-			p := newEnginePair(b, calls)
-			for i := 0; i < 10000; i++ {
-				p.step()
-				if r := p.caller.Report(p.now); r.Setup.Answered == uint64(calls) {
-					break
-				}
-			}
-			now := time.Unix(0, p.now)
-			var frames [][]byte
-			for _, ci := range p.a.Calls(now) {
-				if ci.Outgoing && ci.Encrypted {
-					m := iax.MiniFrame{SrcCall: ci.LocalCall, Timestamp: 1000, Payload: make([]byte, 160)}
-					frames = append(frames, m.AppendTo(nil))
-				}
-			}
-			if len(frames) != calls {
-				b.Fatalf("%d of %d calls encrypted", len(frames), calls)
-			}
+			p, now := upPair(b, calls)
+			frames := voiceFrames(b, p.a, now, calls)
 			out := make([]byte, 0, 2048)
 			in := make([]byte, 0, 2048)
 			b.ReportAllocs()
@@ -70,14 +54,7 @@ func BenchmarkEngineVoiceBothWays(b *testing.B) {
 	for _, calls := range []int{1000} {
 		for _, parallel := range []bool{false, true} {
 			b.Run(fmt.Sprintf("calls=%d/parallel=%v", calls, parallel), func(b *testing.B) {
-				p := newEnginePair(b, calls)
-				for i := 0; i < 10000; i++ {
-					p.step()
-					if r := p.caller.Report(p.now); r.Setup.Answered == uint64(calls) {
-						break
-					}
-				}
-				now := time.Unix(0, p.now)
+				p, now := upPair(b, calls)
 				fa, fb := voiceFrames(b, p.a, now, calls), voiceFrames(b, p.b, now, calls)
 				carry := func(from, to *engine.Engine, toAddr, fromAddr netip.AddrPort, frames [][]byte, n int) {
 					out := make([]byte, 0, 2048)
@@ -110,6 +87,20 @@ func BenchmarkEngineVoiceBothWays(b *testing.B) {
 			})
 		}
 	}
+}
+
+// upPair is an engine pair with calls encrypted calls up, and the time
+// they are up at.
+func upPair(tb testing.TB, calls int) (*enginePair, time.Time) {
+	tb.Helper()
+	p := newEnginePair(tb, calls)
+	for i := 0; i < 10000; i++ {
+		p.step()
+		if r := p.caller.Report(p.now); r.Setup.Answered == uint64(calls) {
+			break
+		}
+	}
+	return p, time.Unix(0, p.now)
 }
 
 // voiceFrames returns a G.711 mini frame of each of e's encrypted calls,
