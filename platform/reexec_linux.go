@@ -57,12 +57,12 @@ var inheritedRaw struct {
 // ErrAllThreadsUnsupported when the re-execution cannot give that state:
 // not root, or no CAP_SETPCAP to shrink the bounding set.
 func PrepareDropPrivileges(keepSetID bool) error {
+	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_GET_NO_NEW_PRIVS, 0, 0); errno != syscall.ENOTSUP {
+		return nil // DropPrivileges can change every thread
+	}
 	if os.Getenv(reexecEnv) == reexecValue {
 		adoptInherited()
 		return nil
-	}
-	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_GET_NO_NEW_PRIVS, 0, 0); errno != syscall.ENOTSUP {
-		return nil // DropPrivileges can change every thread
 	}
 	_, prm, err := capSets()
 	if err != nil {
@@ -176,12 +176,23 @@ func adoptInherited() {
 	if !ok || err4 != nil || err6 != nil || fd4 < 0 {
 		return
 	}
+	if !isRawSocket(fd4, unix.AF_INET) || (fd6 >= 0 && !isRawSocket(fd6, unix.AF_INET6)) {
+		return // not what the previous image opened: OpenRawSocket opens its own (and fails without CAP_NET_RAW)
+	}
 	for _, fd := range []int{fd4, fd6} {
 		if fd >= 0 {
 			unix.CloseOnExec(fd)
 		}
 	}
 	inheritedRaw.fd4, inheritedRaw.fd6, inheritedRaw.ok = fd4, fd6, true
+}
+
+// isRawSocket reports whether fd is an IPPROTO_RAW socket of family.
+func isRawSocket(fd, family int) bool {
+	typ, err1 := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE)
+	dom, err2 := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_DOMAIN)
+	proto, err3 := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_PROTOCOL)
+	return err1 == nil && err2 == nil && err3 == nil && typ == unix.SOCK_RAW && dom == family && proto == unix.IPPROTO_RAW
 }
 
 // takeInheritedRaw returns the inherited raw sockets once.

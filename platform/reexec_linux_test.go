@@ -12,7 +12,8 @@ import (
 // TestAdoptInheritedRaw: in the image PrepareDropPrivileges started, it
 // takes the raw sockets named in the environment (close-on-exec from then
 // on), removes its variables, and OpenRawSocket uses those sockets once;
-// malformed variables are ignored and the sockets opened as usual.
+// malformed variables, or descriptors that are not raw sockets of the
+// right family, are ignored and the sockets opened as usual.
 func TestAdoptInheritedRaw(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("skipping: raw sockets need root")
@@ -25,6 +26,8 @@ func TestAdoptInheritedRaw(t *testing.T) {
 		{"no IPv6", "FD4,-1", "IPv6 disabled", true, false},
 		{"malformed", "FD4", "", false, true},
 		{"not numbers", "x,y", "", false, true},
+		{"swapped families", "FD6,FD4", "", false, true},
+		{"not a socket", "0,-1", "", false, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -48,9 +51,7 @@ func TestAdoptInheritedRaw(t *testing.T) {
 			t.Setenv(reexecEnv, reexecValue)
 			t.Setenv(rawFDsEnv, fds)
 			t.Setenv(rawErr6Env, tc.err6)
-			if err := PrepareDropPrivileges(false); err != nil {
-				t.Fatal(err)
-			}
+			adoptInherited() // what PrepareDropPrivileges does in the image it started
 			for _, k := range []string{reexecEnv, rawFDsEnv, rawErr6Env} {
 				if v, ok := os.LookupEnv(k); ok {
 					t.Errorf("%s=%s still in the environment", k, v)
