@@ -3,7 +3,8 @@ GO       ?= go
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -X main.version=$(VERSION)
 # Without cgo: platform.DropPrivileges changes the capabilities of every
-# thread, which Go allows only in binaries without cgo.
+# thread after set-up, which Go allows only in binaries without cgo (a cgo
+# build, as go install makes, re-executes itself to reach the same state).
 TOOLBIN  := $(CURDIR)/.cache/bin
 # The Go release every target builds and tests with (fetched from the Go
 # module proxy when the machine's own Go is older): go1.26.8 has standard
@@ -11,20 +12,30 @@ TOOLBIN  := $(CURDIR)/.cache/bin
 # finds reachable through the metrics and profiling servers.
 export GOTOOLCHAIN ?= go1.26.10
 
-.PHONY: all build install test test-short lint fuzz bench soak darwin asterisk clean demo
+.PHONY: all build install man test test-short lint fuzz bench soak darwin asterisk clean demo
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags '$(LDFLAGS)' -o iaxcrypt ./cmd/iaxcrypt
 
-# Installs the daemon and its systemd unit (DESTDIR for packaging). Keeps an
-# existing /etc/default/iaxcrypt.
+# Installs the daemon, its man page, its bash completion and its systemd
+# unit (DESTDIR for packaging). Keeps an existing /etc/default/iaxcrypt.
 PREFIX ?= /usr/local
 install: build
 	install -D -m 0755 iaxcrypt $(DESTDIR)$(PREFIX)/sbin/iaxcrypt
+	install -D -m 0644 docs/iaxcrypt.8 $(DESTDIR)$(PREFIX)/share/man/man8/iaxcrypt.8
+	./iaxcrypt completion bash > iaxcrypt.bash
+	install -D -m 0644 iaxcrypt.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/iaxcrypt
+	rm -f iaxcrypt.bash
 	install -D -m 0644 dist/iaxcrypt.service $(DESTDIR)/etc/systemd/system/iaxcrypt.service
 	test -e $(DESTDIR)/etc/default/iaxcrypt || install -D -m 0644 dist/iaxcrypt.default $(DESTDIR)/etc/default/iaxcrypt
+
+# The man page, generated from the command table of cmd/iaxcrypt (a test
+# fails when docs/iaxcrypt.8 differs from it).
+man:
+	$(GO) run ./cmd/iaxcrypt manpage > docs/iaxcrypt.8.tmp
+	mv docs/iaxcrypt.8.tmp docs/iaxcrypt.8
 
 # The README's quick start: two hosts in network namespaces, a daemon and
 # an iaxmodem phone on each, one encrypted call, then everything removed.
@@ -114,5 +125,5 @@ soak:
 	flock /tmp/iaxcrypt-e2e.lock $(GO) test -count=1 -timeout 90m -run '^TestSoak$$' -v ./e2e/ -args -soak $(SOAK)
 
 clean:
-	rm -f iaxcrypt
+	rm -f iaxcrypt iaxcrypt.bash docs/iaxcrypt.8.tmp
 	rm -rf .cache

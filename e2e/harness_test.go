@@ -25,8 +25,8 @@ const (
 )
 
 // iaxcryptBin is the daemon under test, built like `make build` does:
-// without cgo, since dropping privileges on every thread needs a binary
-// without it.
+// without cgo (TestCgoBuildDropsPrivileges runs the cgo build go install
+// makes).
 var iaxcryptBin = &goBinary{pkg: "../cmd/iaxcrypt", name: "iaxcrypt", env: []string{"CGO_ENABLED=0"}}
 
 // iaxcryptBinary builds cmd/iaxcrypt once per test run.
@@ -55,12 +55,18 @@ type daemon struct {
 
 func newDaemon(t *testing.T, h *netns.Host, extra ...string) *daemon {
 	t.Helper()
+	return newDaemonOf(t, h, iaxcryptBinary(t), extra...)
+}
+
+// newDaemonOf is newDaemon with the binary bin.
+func newDaemonOf(t *testing.T, h *netns.Host, bin string, extra ...string) *daemon {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "iaxcrypt-e2e-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	d := &daemon{host: h, bin: iaxcryptBinary(t), stateDir: filepath.Join(dir, "state"), control: filepath.Join(dir, "control.sock")}
+	d := &daemon{host: h, bin: bin, stateDir: filepath.Join(dir, "state"), control: filepath.Join(dir, "control.sock")}
 	d.args = append([]string{"up", "--listen", fmt.Sprintf(":%d", daemonPort), "--app-port", fmt.Sprint(appPort),
 		"--state-dir", d.stateDir, "--control", d.control, "--log-level", "debug"}, extra...)
 	d.start(t)

@@ -120,10 +120,15 @@ func TestPassThroughToRoutedPeer(t *testing.T) {
 		name         string
 		addrA, addrB netip.Prefix
 		looseRP      bool // loose reverse-path filtering on A, as Debian sets it
+		// cgo: the daemon built with cgo, whose raw sockets are opened
+		// before it re-executes itself to drop privileges, and inherited.
+		cgo bool
 	}{
-		{"IPv4", netip.Prefix{}, netip.Prefix{}, false},
-		{"IPv4 loose rp_filter", netip.Prefix{}, netip.Prefix{}, true},
-		{"IPv6", netip.MustParsePrefix("fd77::1/64"), netip.MustParsePrefix("fd77::2/64"), false},
+		{"IPv4", netip.Prefix{}, netip.Prefix{}, false, false},
+		{"IPv4 loose rp_filter", netip.Prefix{}, netip.Prefix{}, true, false},
+		{"IPv6", netip.MustParsePrefix("fd77::1/64"), netip.MustParsePrefix("fd77::2/64"), false, false},
+		{"IPv4 cgo build", netip.Prefix{}, netip.Prefix{}, false, true},
+		{"IPv6 cgo build", netip.MustParsePrefix("fd77::1/64"), netip.MustParsePrefix("fd77::2/64"), false, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			a, b := netns.NewPairConfig(t, netns.PairConfig{Prefix: "iaxpt", AddrA: tt.addrA, AddrB: tt.addrB})
@@ -141,7 +146,14 @@ func TestPassThroughToRoutedPeer(t *testing.T) {
 			echo := b.Start("udp echo", tool, "echo", ":7777")
 			echo.WaitOutput(t, 10*time.Second, "listening on")
 
-			d := newDaemon(t, a)
+			bin := iaxcryptBinary(t)
+			if tt.cgo {
+				if _, err := exec.LookPath("gcc"); err != nil {
+					t.Skip("skipping: no gcc, so no cgo build")
+				}
+				bin = iaxcryptCgoBin.get(t)
+			}
+			d := newDaemonOf(t, a, bin)
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			if out, err := a.Run(ctx, d.bin, "route", "add", b.IP().String(), "--control", d.control); err != nil {

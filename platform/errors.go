@@ -14,9 +14,9 @@ var (
 	ErrNoDefaultRoute = errors.New("no default route: connect to a network or name the interface explicitly")
 
 	// ErrAllThreadsUnsupported means capabilities could not be changed on
-	// every thread at once because the binary was built with cgo; build it
-	// with CGO_ENABLED=0 to drop privileges.
-	ErrAllThreadsUnsupported = errors.New("cannot change privileges of all threads in a cgo build: build iaxcrypt with CGO_ENABLED=0")
+	// every thread at once because the binary was built with cgo, and
+	// PrepareDropPrivileges could not re-execute it with them dropped.
+	ErrAllThreadsUnsupported = errors.New("cannot change privileges of all threads in a cgo build: run iaxcrypt up as root, or build it with CGO_ENABLED=0")
 
 	// ErrUnsupported means this operating system is not supported.
 	ErrUnsupported = errors.New("not supported on this operating system (iaxcrypt supports Linux and macOS)")

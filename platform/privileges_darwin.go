@@ -21,3 +21,6 @@ func DropPrivileges() error { return nil }
 
 // DropPrivilegesKeepSetID is DropPrivileges: root keeps every right.
 func DropPrivilegesKeepSetID() error { return nil }
+
+// PrepareDropPrivileges does nothing on macOS (see DropPrivileges).
+func PrepareDropPrivileges(keepSetID bool) error { return nil }

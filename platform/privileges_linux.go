@@ -1,6 +1,7 @@
 package platform
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -52,7 +53,9 @@ func capSets() (eff, prm uint64, err error) {
 // ptrace, raw sockets...) is possible any more. Capabilities are per
 // thread on Linux, so every step runs on all threads with
 // syscall.AllThreadsSyscall, which Go refuses in cgo builds: there
-// DropPrivileges changes nothing and returns ErrAllThreadsUnsupported.
+// DropPrivileges changes nothing, and returns nil when PrepareDropPrivileges
+// has already given every thread that state (by re-executing the program
+// before set-up), ErrAllThreadsUnsupported otherwise.
 func DropPrivileges() error { return dropPrivileges(0) }
 
 // DropPrivilegesKeepSetID is DropPrivileges that also keeps CAP_SETUID and
@@ -73,11 +76,15 @@ func dropPrivileges(extra uint32) error {
 			extra &= uint32(prm)
 		}
 	}
-	// Probe first: a cgo build must fail before anything has changed.
-	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_GET_NO_NEW_PRIVS, 0, 0); errno == syscall.ENOTSUP {
-		return fmt.Errorf("drop privileges: %w", ErrAllThreadsUnsupported)
-	}
 	keep := uint64(1)<<unix.CAP_NET_ADMIN | uint64(extra)
+	// Probe first: a cgo build must fail before anything has changed,
+	// unless PrepareDropPrivileges has already left every thread so.
+	if _, _, errno := syscall.AllThreadsSyscall(unix.SYS_PRCTL, unix.PR_GET_NO_NEW_PRIVS, 0, 0); errno == syscall.ENOTSUP {
+		if err := alreadyDropped(keep); err != nil {
+			return fmt.Errorf("drop privileges: %w (%v; iaxcrypt up re-executes itself to drop them)", ErrAllThreadsUnsupported, err)
+		}
+		return nil
+	}
 	for c := uintptr(0); c <= uintptr(capLastCap()); c++ {
 		if c < 64 && keep&(1<<c) != 0 {
 			continue
@@ -123,4 +130,41 @@ func capLastCap() int {
 		}
 	}
 	return 63 // try them all; EINVAL stops the loop at the kernel's end
+}
+
+// alreadyDropped checks that the calling thread (and so, after
+// PrepareDropPrivileges, every thread) holds no capability outside keep in
+// any set, none inheritable or ambient, and has no_new_privs set.
+func alreadyDropped(keep uint64) error {
+	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
+	var data [2]unix.CapUserData
+	if err := unix.Capget(&hdr, &data[0]); err != nil {
+		return fmt.Errorf("capget: %w", err)
+	}
+	set := func(lo, hi uint32) uint64 { return uint64(hi)<<32 | uint64(lo) }
+	if eff := set(data[0].Effective, data[1].Effective); eff&^keep != 0 {
+		return fmt.Errorf("effective capabilities %#x beyond %#x", eff, keep)
+	}
+	if prm := set(data[0].Permitted, data[1].Permitted); prm&^keep != 0 {
+		return fmt.Errorf("permitted capabilities %#x beyond %#x", prm, keep)
+	}
+	if inh := set(data[0].Inheritable, data[1].Inheritable); inh != 0 {
+		return fmt.Errorf("inheritable capabilities %#x", inh)
+	}
+	for c := 0; c <= capLastCap() && c < 64; c++ {
+		in, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(c), 0, 0, 0)
+		if err != nil {
+			break // beyond what this kernel knows
+		}
+		if in == 1 && keep&(1<<c) == 0 {
+			return fmt.Errorf("capability %d in the bounding set", c)
+		}
+		if amb, err := unix.PrctlRetInt(unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_IS_SET, uintptr(c), 0, 0); err == nil && amb == 1 {
+			return fmt.Errorf("capability %d ambient", c)
+		}
+	}
+	if nnp, err := unix.PrctlRetInt(unix.PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0); err != nil || nnp != 1 {
+		return errors.New("no_new_privs not set")
+	}
+	return nil
 }

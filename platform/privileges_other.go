@@ -12,3 +12,7 @@ func DropPrivileges() error { return fmt.Errorf("drop privileges: %w", ErrUnsupp
 
 // DropPrivilegesKeepSetID reports ErrUnsupported.
 func DropPrivilegesKeepSetID() error { return DropPrivileges() }
+
+// PrepareDropPrivileges does nothing: DropPrivileges reports
+// ErrUnsupported.
+func PrepareDropPrivileges(keepSetID bool) error { return nil }

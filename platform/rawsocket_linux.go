@@ -31,6 +31,9 @@ type RawSocket struct {
 // is not fatal: SendIP then fails for IPv6 packets with the reason, which
 // IPv6Err also returns.
 func OpenRawSocket(opts SocketOptions) (*RawSocket, error) {
+	if fd4, fd6, err6, ok := takeInheritedRaw(); ok {
+		return adoptRaw(fd4, fd6, err6, opts.FwMark)
+	}
 	fd4, err := openRaw(unix.AF_INET, opts.FwMark)
 	if err != nil {
 		return nil, fmt.Errorf("open raw IPv4 socket for pass-through: %w", err)
@@ -44,8 +47,45 @@ func OpenRawSocket(opts SocketOptions) (*RawSocket, error) {
 	return r, nil
 }
 
+// adoptRaw makes the RawSocket of the sockets PrepareDropPrivileges opened
+// before re-executing (creating them needs CAP_NET_RAW, which this image
+// does not have; setting SO_MARK needs CAP_NET_ADMIN, which it has).
+func adoptRaw(fd4, fd6 int, err6 string, mark uint32) (*RawSocket, error) {
+	r := &RawSocket{fd4: fd4, fd6: fd6}
+	for _, fd := range []*int{&r.fd4, &r.fd6} {
+		if *fd < 0 {
+			continue
+		}
+		if err := setMark(*fd, mark); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("raw socket for pass-through: %w", err)
+		}
+	}
+	if r.fd6 < 0 {
+		if err6 == "" {
+			err6 = "not opened"
+		}
+		r.err6 = fmt.Errorf("open raw IPv6 socket for pass-through (before re-executing): %s", err6)
+	}
+	return r, nil
+}
+
 func openRaw(family int, mark uint32) (int, error) {
-	fd, err := unix.Socket(family, unix.SOCK_RAW|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
+	fd, err := socketRaw(family, unix.SOCK_CLOEXEC)
+	if err != nil {
+		return -1, err
+	}
+	if err := setMark(fd, mark); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// socketRaw opens a non-blocking IPPROTO_RAW socket of family (flags:
+// SOCK_CLOEXEC or 0), with IPV6_HDRINCL for IPv6.
+func socketRaw(family, flags int) (int, error) {
+	fd, err := unix.Socket(family, unix.SOCK_RAW|unix.SOCK_NONBLOCK|flags, unix.IPPROTO_RAW)
 	if errors.Is(err, unix.EPERM) {
 		return -1, fmt.Errorf("socket: %w (%w)", ErrNotRoot, err)
 	}
@@ -58,16 +98,21 @@ func openRaw(family int, mark uint32) (int, error) {
 			return -1, fmt.Errorf("set IPV6_HDRINCL (Linux 4.5 or later): %w", err)
 		}
 	}
-	if mark != 0 {
-		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_MARK, int(mark)); err != nil {
-			unix.Close(fd)
-			if errors.Is(err, unix.EPERM) {
-				return -1, fmt.Errorf("set SO_MARK %#x: %w (%w)", mark, ErrNotRoot, err)
-			}
-			return -1, fmt.Errorf("set SO_MARK %#x: %w", mark, err)
-		}
-	}
 	return fd, nil
+}
+
+// setMark sets SO_MARK mark on fd (nothing for 0).
+func setMark(fd int, mark uint32) error {
+	if mark == 0 {
+		return nil
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_MARK, int(mark)); err != nil {
+		if errors.Is(err, unix.EPERM) {
+			return fmt.Errorf("set SO_MARK %#x: %w (%w)", mark, ErrNotRoot, err)
+		}
+		return fmt.Errorf("set SO_MARK %#x: %w", mark, err)
+	}
+	return nil
 }
 
 // IPv6Err returns why IPv6 packets cannot be passed through, or nil.

@@ -2,8 +2,10 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
+	"strconv"
+
+	"github.com/spf13/pflag"
 
 	"github.com/iaxcrypt/iaxcrypt/audit"
 )
@@ -12,27 +14,34 @@ import (
 // encrypted call crossed in cleartext after the switch.
 const exitLeak = 3
 
-// cmdAudit implements "iaxcrypt audit FILE [--json] [--port N]...". Exit
-// status: 0 no leak, 1 the file cannot be read, 2 usage, 3 a leak.
-func cmdAudit(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("audit", stderr)
+var auditCommand = &command{
+	name:     "audit",
+	summary:  "FILE: check a packet capture for IAX2 calls and cleartext after the switch",
+	synopsis: "FILE",
+	description: `Reports every IAX2 call of a pcap or pcapng capture (endpoints, call numbers, the encryption
+marker offered and answered, when encryption started, frames by kind) and every frame of an encrypted
+call that crossed in cleartext after the switch. No daemon is needed.
+
+Exit status: 0 no such frame, 1 the file cannot be read, 2 usage error, ` + strconv.Itoa(exitLeak) + ` such a frame was found.`,
+	args:  []argCompletion{{file: true}},
+	setup: auditSetup,
+}
+
+// auditSetup: "iaxcrypt audit FILE [--json] [--port N]...". Exit status:
+// 0 no leak, 1 the file cannot be read, 2 usage, exitLeak a leak.
+func auditSetup() (*pflag.FlagSet, runFunc) {
+	fs := newFlagSet("audit")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	ports := fs.UintSlice("port", nil, "another UDP port that carries IAX2 (repeatable; 4569, 4570 and 4571 always are)")
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: iaxcrypt audit FILE [--json] [--port N]...\n\n"+
-			"Reports every IAX2 call of a pcap or pcapng capture and every frame of an encrypted\n"+
-			"call that crossed in cleartext after the switch. Exit status: 0 no such frame,\n"+
-			"1 the file cannot be read, 2 usage error, %d such a frame was found.\n\n", exitLeak)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		return usageExit(stderr, usagef("%w", err))
-	}
+	return fs, func(_ []string, stdout, stderr io.Writer) int { return runAudit(fs, *asJSON, *ports, stdout, stderr) }
+}
+
+func runAudit(fs *pflag.FlagSet, asJSON bool, ports []uint, stdout, stderr io.Writer) int {
 	if fs.NArg() != 1 {
 		return usageExit(stderr, usagef("usage: iaxcrypt audit FILE [--json] [--port N]..."))
 	}
 	opts := audit.Options{}
-	for _, p := range *ports {
+	for _, p := range ports {
 		if p == 0 || p > 65535 {
 			return usageExit(stderr, usagef("--port %d: give a UDP port from 1 to 65535", p))
 		}
@@ -42,7 +51,7 @@ func cmdAudit(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(stderr, err)
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		err = enc.Encode(r)

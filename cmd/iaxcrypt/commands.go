@@ -14,41 +14,57 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/iaxcrypt/iaxcrypt/control"
 	"github.com/iaxcrypt/iaxcrypt/keystore"
 	"github.com/iaxcrypt/iaxcrypt/route"
 )
 
-// cmdStatus implements "iaxcrypt status [--json] [--control PATH]".
-func cmdStatus(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("status", stderr)
+var statusCommand = &command{
+	name:    "status",
+	summary: "show the calls the daemon follows (--json for machine output, --watch to redraw)",
+	description: `Asks the running daemon, through its control socket, for the calls it follows and prints one line a call:
+peer, call numbers, state, cipher, SAS, the peer's identity, packet counters and warnings.
+
+With --watch the table is redrawn every --interval until Ctrl-C, like watch wg show.`,
+	setup: statusSetup,
+}
+
+// statusSetup: "iaxcrypt status [--json] [--watch [--interval D]] [--control PATH]".
+func statusSetup() (*pflag.FlagSet, runFunc) {
+	fs := newFlagSet("status")
 	asJSON := fs.Bool("json", false, "print the daemon's status object as JSON")
 	path := fs.String("control", control.DefaultPath, "path of the control socket")
+	takesFile(fs, "control")
 	watch := fs.Bool("watch", false, "redraw the table every --interval until Ctrl-C (like watch wg show)")
 	interval := fs.Duration("interval", time.Second, "time between redraws with --watch")
-	if err := fs.Parse(args); err != nil {
-		return usageExit(stderr, usagef("%w", err))
+	return fs, func(_ []string, stdout, stderr io.Writer) int {
+		return runStatus(fs, *asJSON, *path, *watch, *interval, stdout, stderr)
 	}
+}
+
+func runStatus(fs *pflag.FlagSet, asJSON bool, path string, watch bool, interval time.Duration, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return usageExit(stderr, usagef("status takes no arguments, got %q", fs.Arg(0)))
 	}
-	if *watch {
-		if *asJSON {
+	if watch {
+		if asJSON {
 			return usageExit(stderr, usagef("--watch draws the table: leave out --json (or poll status --json yourself)"))
 		}
-		if *interval <= 0 {
-			return usageExit(stderr, usagef("--interval %s: give a positive duration such as 1s", *interval))
+		if interval <= 0 {
+			return usageExit(stderr, usagef("--interval %s: give a positive duration such as 1s", interval))
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
-		watchStatus(ctx, control.Client{Path: *path}, *interval, stdout)
+		watchStatus(ctx, control.Client{Path: path}, interval, stdout)
 		return exitOK
 	}
-	st, err := control.Client{Path: *path}.Status(context.Background())
+	st, err := control.Client{Path: path}.Status(context.Background())
 	if err != nil {
 		return fail(stderr, err)
 	}
-	if *asJSON {
+	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(st); err != nil {
@@ -124,13 +140,25 @@ func dash(s string) string {
 	return s
 }
 
-// cmdRoute implements "iaxcrypt route add|del PEER [--control PATH]".
-func cmdRoute(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("route", stderr)
+var routeCommand = &command{
+	name:     "route",
+	summary:  "add|del PEER: route the application's traffic to PEER through the daemon",
+	synopsis: "add|del PEER",
+	description: `Tells the running daemon to steer (add) or stop steering (del) the application's traffic to PEER,
+an IPv4 or IPv6 address, through itself, from any source port; as --peer of up does at start.`,
+	args:  []argCompletion{{words: []string{"add", "del"}}},
+	setup: routeSetup,
+}
+
+// routeSetup: "iaxcrypt route add|del PEER [--control PATH]".
+func routeSetup() (*pflag.FlagSet, runFunc) {
+	fs := newFlagSet("route")
 	path := fs.String("control", control.DefaultPath, "path of the control socket")
-	if err := fs.Parse(args); err != nil {
-		return usageExit(stderr, usagef("%w", err))
-	}
+	takesFile(fs, "control")
+	return fs, func(_ []string, stdout, stderr io.Writer) int { return runRoute(fs, *path, stderr) }
+}
+
+func runRoute(fs *pflag.FlagSet, path string, stderr io.Writer) int {
 	if fs.NArg() != 2 || (fs.Arg(0) != "add" && fs.Arg(0) != "del") {
 		return usageExit(stderr, usagef("usage: iaxcrypt route add|del PEER [--control PATH]"))
 	}
@@ -138,7 +166,7 @@ func cmdRoute(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageExit(stderr, usagef("%q is not an IP address: give the peer host's IPv4 or IPv6 address", fs.Arg(1)))
 	}
-	c := control.Client{Path: *path}
+	c := control.Client{Path: path}
 	if fs.Arg(0) == "add" {
 		err = c.RouteAdd(context.Background(), peer)
 	} else {
@@ -150,27 +178,35 @@ func cmdRoute(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// cmdDown implements "iaxcrypt down [--tun NAME] [--app-port N]": it removes
-// routing and devices a previous run left behind.
-func cmdDown(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("down", stderr)
+var downCommand = &command{
+	name:    "down",
+	summary: "remove routing left by a daemon that did not exit cleanly",
+	description: `Removes the rules, routes and TUN device a daemon that was killed left behind, so that the
+application's traffic flows directly again. Give the --tun and --app-port the daemon ran with.`,
+	setup: downSetup,
+}
+
+// downSetup: "iaxcrypt down [--tun NAME] [--app-port N]".
+func downSetup() (*pflag.FlagSet, runFunc) {
+	fs := newFlagSet("down")
 	tunName := fs.String("tun", defaultTUN(), "name of the TUN device the daemon used")
 	appPort := fs.Uint16("app-port", route.DefaultAppPort, "UDP port of the local IAX2 application")
-	if err := fs.Parse(args); err != nil {
-		return usageExit(stderr, usagef("%w", err))
-	}
+	return fs, func(_ []string, stdout, stderr io.Writer) int { return runDown(fs, *tunName, *appPort, stdout, stderr) }
+}
+
+func runDown(fs *pflag.FlagSet, tunName string, appPort uint16, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return usageExit(stderr, usagef("down takes no arguments, got %q", fs.Arg(0)))
 	}
 	if err := requireRoot(); err != nil {
 		return fail(stderr, err)
 	}
-	removed, err := route.Cleanup(route.Config{TunName: *tunName, AppPort: *appPort})
+	removed, err := route.Cleanup(route.Config{TunName: tunName, AppPort: appPort})
 	for _, r := range removed {
 		fmt.Fprintln(stdout, "removed", r)
 	}
 	if err != nil {
-		return fail(stderr, fmt.Errorf("remove routing of tun %s, app port %d: %w", *tunName, *appPort, err))
+		return fail(stderr, fmt.Errorf("remove routing of tun %s, app port %d: %w", tunName, appPort, err))
 	}
 	if len(removed) == 0 {
 		fmt.Fprintln(stdout, "nothing to remove")
@@ -178,22 +214,32 @@ func cmdDown(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// cmdIdentity implements "iaxcrypt identity [--state-dir DIR]".
-func cmdIdentity(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("identity", stderr)
+var identityCommand = &command{
+	name:    "identity",
+	summary: "print this host's identity fingerprint (creates the key if needed)",
+	description: `Prints the fingerprint of this host's identity key, creating the key first when there is none.
+Peers remember it (key continuity); read it to a peer's operator to check a warning.`,
+	setup: identitySetup,
+}
+
+// identitySetup: "iaxcrypt identity [--state-dir DIR]".
+func identitySetup() (*pflag.FlagSet, runFunc) {
+	fs := newFlagSet("identity")
 	dir := fs.String("state-dir", defaultStateDir, "directory of the identity key")
-	if err := fs.Parse(args); err != nil {
-		return usageExit(stderr, usagef("%w", err))
-	}
+	takesDir(fs, "state-dir")
+	return fs, func(_ []string, stdout, stderr io.Writer) int { return runIdentity(fs, *dir, stdout, stderr) }
+}
+
+func runIdentity(fs *pflag.FlagSet, dir string, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return usageExit(stderr, usagef("identity takes no arguments, got %q", fs.Arg(0)))
 	}
-	id, created, err := keystore.LoadOrCreate(*dir)
+	id, created, err := keystore.LoadOrCreate(dir)
 	if err != nil {
 		return fail(stderr, err)
 	}
 	if created {
-		fmt.Fprintln(stderr, "created a new identity in", strconv.Quote(keystore.Path(*dir)))
+		fmt.Fprintln(stderr, "created a new identity in", strconv.Quote(keystore.Path(dir)))
 	}
 	fmt.Fprintln(stdout, id.Public().Fingerprint())
 	return exitOK

@@ -68,45 +68,97 @@ type upOptions struct {
 	logFormat  string
 }
 
-// newFlagSet makes a flag set that reports errors instead of exiting.
-func newFlagSet(name string, stderr io.Writer) *pflag.FlagSet {
-	fs := pflag.NewFlagSet("iaxcrypt "+name, pflag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.SortFlags = false
-	return fs
+var upCommand = &command{
+	name:    "up",
+	summary: "run the daemon in the foreground until SIGINT or SIGTERM",
+	description: `Runs the daemon in the foreground: creates the TUN device, routes the local IAX2 application's
+traffic (its UDP port, --app-port) through it, and encrypts each call with a peer whose daemon answers
+the offer, in the clear otherwise (--policy). After setting up it keeps only the capabilities it still
+needs (CAP_NET_ADMIN, to remove its routes at exit). SIGINT or SIGTERM stops it and removes its routing;
+SIGHUP reads the --config file again.
+
+The --config file is TOML: one key per flag (the flag's name; all but --config and --peer) and
+[[peer]] sections, whose route = true does what --peer does. The command line overrides the file;
+iaxcrypt config check FILE checks it.`,
+	setup: upSetup,
 }
 
-// parseUp parses and checks the flags of "iaxcrypt up".
-func parseUp(args []string, stderr io.Writer) (upOptions, error) {
-	fs := newFlagSet("up", stderr)
-	var (
-		o      upOptions
-		peers  []string
-		policy string
-		level  string
-	)
+// upFlagValues holds the flags of "iaxcrypt up" as parsed, before they
+// are checked into upOptions.
+type upFlagValues struct {
+	o      upOptions
+	peers  []string
+	policy string
+	level  string
+}
+
+// policies, logLevels and logFormats are the values of --policy,
+// --log-level and --log-format, for completion.
+var (
+	policies   = []string{"opportunistic", "require", "off"}
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"text", "json"}
+)
+
+// upFlags defines the flags of "iaxcrypt up".
+func upFlags() (*pflag.FlagSet, *upFlagValues) {
+	fs := newFlagSet("up")
+	v := &upFlagValues{}
+	o := &v.o
 	fs.StringVar(&o.tun, "tun", defaultTUN(), "name of the TUN device to create")
 	fs.Uint16Var(&o.appPort, "app-port", route.DefaultAppPort, "UDP port of the local IAX2 application")
 	fs.StringVar(&o.listen, "listen", defaultListen, "address of the daemon's own UDP socket")
-	fs.StringArrayVar(&peers, "peer", nil, "peer IP address to route through the daemon (repeatable)")
-	fs.StringVar(&policy, "policy", defaultPolicy, "opportunistic, require or off")
+	fs.StringArrayVar(&v.peers, "peer", nil, "peer IP address to route through the daemon (repeatable)")
+	fs.StringVar(&v.policy, "policy", defaultPolicy, "opportunistic, require or off")
+	oneOf(fs, "policy", policies...)
 	fs.StringVar(&o.stateDir, "state-dir", defaultStateDir, "directory of the identity key and the known peers")
+	takesDir(fs, "state-dir")
 	fs.StringVar(&o.control, "control", control.DefaultPath, "path of the control socket")
+	takesFile(fs, "control")
 	fs.StringVar(&o.iface, "interface", "", "macOS: the real interface the daemon's sockets are pinned to (default: the default route's, e.g. en0)")
-	fs.StringVar(&level, "log-level", "info", "debug, info, warn or error")
+	fs.StringVar(&v.level, "log-level", "info", "debug, info, warn or error")
+	oneOf(fs, "log-level", logLevels...)
 	fs.StringVar(&o.configFile, "config", "", "TOML file: a key per flag, and [[peer]] sections (flags override it; reloaded on SIGHUP)")
+	takesFile(fs, "config")
 	fs.BoolVar(&o.notify, "notify", false, "show a desktop notification with the SAS of each encrypted call")
 	fs.BoolVar(&o.sasAudio, "sas-audio", false, "play the SAS as DTMF to the local application at the start of each encrypted G.711 call")
 	fs.StringVar(&o.debug, "debug-addr", "", "serve Go profiles (pprof) on this address, unix:/PATH or 127.0.0.1:PORT (off by default)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text (key=value) or json (one object a line)")
+	oneOf(fs, "log-format", logFormats...)
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at /metrics on this HOST:PORT, e.g. 127.0.0.1:9469 (off by default)")
+	return fs, v
+}
+
+// upSetup: "iaxcrypt up [flags]".
+func upSetup() (*pflag.FlagSet, runFunc) {
+	fs, v := upFlags()
+	return fs, func(args []string, stdout, stderr io.Writer) int {
+		o, err := v.check(fs)
+		if err != nil {
+			return usageExit(stderr, err)
+		}
+		return runUp(o, args, stderr)
+	}
+}
+
+// parseUp parses and checks the flags of "iaxcrypt up".
+func parseUp(args []string, stderr io.Writer) (upOptions, error) {
+	fs, v := upFlags()
+	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
-		return o, usagef("%w", err)
+		return v.o, usagef("%w", err)
 	}
+	return v.check(fs)
+}
+
+// check checks the parsed flags (reading the --config file) into
+// upOptions.
+func (v *upFlagValues) check(fs *pflag.FlagSet) (upOptions, error) {
 	if fs.NArg() > 0 {
-		return o, usagef("unexpected argument %q (peers go in --peer)", fs.Arg(0))
+		return v.o, usagef("unexpected argument %q (peers go in --peer)", fs.Arg(0))
 	}
-	uc := applyConfigFile(fs, o.configFile)
+	uc := applyConfigFile(fs, v.o.configFile) // sets the flags the command line left alone
+	o, peers, policy, level := v.o, v.peers, v.policy, v.level
 	if o.tun == "" {
 		uc.bad("tun", "--tun is empty: give a device name such as %s", defaultTUN())
 	}

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/spf13/pflag"
+
 	"github.com/iaxcrypt/iaxcrypt/dist"
 )
 
@@ -35,16 +37,34 @@ func planFor(goos string) (servicePlan, error) {
 	return servicePlan{}, fmt.Errorf("install: %s is not supported (iaxcrypt supports Linux and macOS)", goos)
 }
 
-// cmdInstall implements "iaxcrypt install [--print]" and "iaxcrypt
-// uninstall": the binary in /usr/local/sbin and the systemd unit or
+var installCommand = &command{
+	name:    "install",
+	summary: "install the daemon as a system service (--print to only show it)",
+	description: `Copies this binary to ` + dist.BinaryPath + ` and installs and starts the system service: a
+systemd unit on Linux (flags for up in ` + dist.SystemdDefaultsP + `, kept if present), a launchd job on
+macOS. --print shows the service file and the steps and changes nothing.`,
+	setup: func() (*pflag.FlagSet, runFunc) { return installSetup("install") },
+}
+
+var uninstallCommand = &command{
+	name:    "uninstall",
+	summary: "stop and remove the system service install installed",
+	description: `Stops the service and removes its unit or job. The binary and the state directory (the
+identity key and the known peers) are kept. --print shows the steps and changes nothing.`,
+	setup: func() (*pflag.FlagSet, runFunc) { return installSetup("uninstall") },
+}
+
+// installSetup: "iaxcrypt install [--print]" and "iaxcrypt uninstall
+// [--print]": the binary in /usr/local/sbin and the systemd unit or
 // launchd job. --print shows the service file and the steps, changing
 // nothing. Uninstall keeps the state directory (the identity key).
-func cmdInstall(cmd string, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet(cmd, stderr)
+func installSetup(cmd string) (*pflag.FlagSet, runFunc) {
+	fs := newFlagSet(cmd)
 	print := fs.Bool("print", false, "print the service file and the commands, change nothing")
-	if err := fs.Parse(args); err != nil {
-		return usageExit(stderr, usagef("%w", err))
-	}
+	return fs, func(_ []string, stdout, stderr io.Writer) int { return runInstall(cmd, fs, *print, stdout, stderr) }
+}
+
+func runInstall(cmd string, fs *pflag.FlagSet, print bool, stdout, stderr io.Writer) int {
 	if fs.NArg() > 0 {
 		return usageExit(stderr, usagef("%s takes no arguments, got %q", cmd, fs.Arg(0)))
 	}
@@ -56,7 +76,7 @@ func cmdInstall(cmd string, args []string, stdout, stderr io.Writer) int {
 	if cmd == "uninstall" {
 		steps = plan.disable
 	}
-	if *print {
+	if print {
 		if cmd == "install" {
 			fmt.Fprintf(stdout, "# %s\n%s", plan.file, plan.text)
 			fmt.Fprintf(stdout, "# then: copy this binary to %s and run:\n", dist.BinaryPath)

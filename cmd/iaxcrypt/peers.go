@@ -9,6 +9,8 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/iaxcrypt/iaxcrypt/control"
 	"github.com/iaxcrypt/iaxcrypt/daemon"
 	"github.com/iaxcrypt/iaxcrypt/knownpeers"
@@ -19,19 +21,45 @@ const peersUsage = `usage: iaxcrypt peers list [--json] | verify PEER [--identit
 PEER is ADDRESS (every record of that address), ADDRESS:PORT as status shows
 it, or USER@ADDRESS. verify: after both people read the same SAS aloud.`
 
-// cmdPeers implements "iaxcrypt peers list|verify|forget". While the
-// daemon runs (it holds the store's lock) the request goes through its
-// control socket, so that its memory and the file stay one; otherwise the
-// file is edited directly, under the same lock.
-func cmdPeers(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("peers", stderr)
-	asJSON := fs.Bool("json", false, "list: print the records as JSON")
-	identity := fs.String("identity", "", "verify: the fingerprint to verify (default: the one the peer's last call presented)")
-	dir := fs.String("state-dir", defaultStateDir, "the daemon's state directory (holds known_peers)")
-	path := fs.String("control", control.DefaultPath, "path of the control socket")
-	if err := fs.Parse(args); err != nil {
-		return usageExit(stderr, usagef("%w", err))
-	}
+var peersCommand = &command{
+	name:     "peers",
+	summary:  "list | verify PEER | forget PEER: the peers this host remembers (key continuity)",
+	synopsis: "list | verify PEER | forget PEER",
+	description: `Lists, verifies or forgets the peers this host remembers (key continuity: the identity each
+peer presented, in known_peers in the state directory). PEER is ADDRESS (every record of that address),
+ADDRESS:PORT as status shows it, or USER@ADDRESS. Verify a peer after both people read the same SAS
+aloud; forget one whose identity changed for a known reason.
+
+While the daemon runs the request goes through its control socket; otherwise the file is changed
+directly.`,
+	args:  []argCompletion{{words: []string{"list", "verify", "forget"}}},
+	setup: peersSetup,
+}
+
+// peersSetup: "iaxcrypt peers list|verify|forget". While the daemon runs
+// (it holds the store's lock) the request goes through its control
+// socket, so that its memory and the file stay one; otherwise the file is
+// edited directly, under the same lock.
+func peersSetup() (*pflag.FlagSet, runFunc) {
+	fs := newFlagSet("peers")
+	var o peersOptions
+	fs.BoolVar(&o.asJSON, "json", false, "list: print the records as JSON")
+	fs.StringVar(&o.identity, "identity", "", "verify: the fingerprint to verify (default: the one the peer's last call presented)")
+	fs.StringVar(&o.dir, "state-dir", defaultStateDir, "the daemon's state directory (holds known_peers)")
+	takesDir(fs, "state-dir")
+	fs.StringVar(&o.path, "control", control.DefaultPath, "path of the control socket")
+	takesFile(fs, "control")
+	return fs, func(_ []string, stdout, stderr io.Writer) int { return runPeers(fs, o, stdout, stderr) }
+}
+
+// peersOptions are the flags of "iaxcrypt peers".
+type peersOptions struct {
+	asJSON        bool
+	identity, dir string
+	path          string
+}
+
+func runPeers(fs *pflag.FlagSet, o peersOptions, stdout, stderr io.Writer) int {
 	op, peer := fs.Arg(0), fs.Arg(1)
 	switch {
 	case op == "list" && fs.NArg() == 1:
@@ -42,10 +70,10 @@ func cmdPeers(args []string, stdout, stderr io.Writer) int {
 	default:
 		return usageExit(stderr, usagef("%s", peersUsage))
 	}
-	if *identity != "" && op != "verify" {
+	if o.identity != "" && op != "verify" {
 		return usageExit(stderr, usagef("--identity goes with verify"))
 	}
-	res, err := peersRequest(op, peer, *identity, *dir, *path)
+	res, err := peersRequest(op, peer, o.identity, o.dir, o.path)
 	var lw listWarnings
 	if errors.As(err, &lw) {
 		// Bad lines of a hand-edited file: the other records still list.
@@ -53,7 +81,7 @@ func cmdPeers(args []string, stdout, stderr io.Writer) int {
 	} else if err != nil {
 		return fail(stderr, err)
 	}
-	if *asJSON {
+	if o.asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(res); err != nil {

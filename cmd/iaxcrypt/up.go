@@ -15,11 +15,13 @@ import (
 // requireRoot is platform.RequireRoot, named for the commands that need it.
 func requireRoot() error { return platform.RequireRoot() }
 
-// cmdUp implements "iaxcrypt up": it runs the daemon until a signal.
-func cmdUp(args []string, stdout, stderr io.Writer) int {
-	o, err := parseUp(args, stderr)
-	if err != nil {
-		return usageExit(stderr, err)
+// runUp runs the daemon until a signal; args is the command line, parsed
+// again from the start on each reload.
+func runUp(o upOptions, args []string, stderr io.Writer) int {
+	// A cgo build drops its privileges by starting again with them dropped
+	// (this call then does not return); set-up runs in that image.
+	if err := platform.PrepareDropPrivileges(o.notify); err != nil {
+		return fail(stderr, err)
 	}
 	level := new(slog.LevelVar)
 	level.Set(o.logLevel)
