@@ -25,6 +25,7 @@ import (
 	"github.com/iaxcrypt/iaxcrypt/engine"
 	"github.com/iaxcrypt/iaxcrypt/keystore"
 	"github.com/iaxcrypt/iaxcrypt/platform"
+	"github.com/iaxcrypt/iaxcrypt/probe"
 	"github.com/iaxcrypt/iaxcrypt/route"
 	"github.com/iaxcrypt/iaxcrypt/tun"
 )
@@ -244,7 +245,7 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 		s := dev.Stats()
 		log.Info("data path stopped", "from_app", s.FromApp, "to_network", s.ToNetwork,
 			"from_network", s.FromNetwork, "to_app", s.ToApp, "not_iax", s.NotIAX, "engine_drops", s.EngineDrops,
-			"passed_through", s.PassedThrough, "pass_through_errors", s.PassThroughErrors)
+			"passed_through", s.PassedThrough, "pass_through_errors", s.PassThroughErrors, "probes", s.Probes)
 	})
 
 	info := control.Info{TUN: tunName, AppPort: o.AppPort, Listen: o.Listen, StateDir: o.StateDir, Policy: o.Policy.String(),
@@ -252,7 +253,7 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 	if runtime.GOOS == "darwin" {
 		info.PfAnchor = route.DefaultPfAnchor
 	}
-	srv, err := control.Listen(o.Control, &controlHandler{id: id, eng: eng, router: router, info: info, peersHandler: peersHandler{store}}, log)
+	srv, err := control.Listen(o.Control, &controlHandler{id: id, eng: eng, router: router, info: info, probes: dev, peersHandler: peersHandler{store}}, log)
 	if err != nil {
 		return err
 	}
@@ -290,7 +291,21 @@ type controlHandler struct {
 	eng    *engine.Engine
 	router route.Router
 	info   control.Info
+	probes *device.Device
 	peersHandler
+}
+
+// ProbeSeen says whether doctor's probe with this nonce arrived in the TUN.
+func (d *controlHandler) ProbeSeen(nonce string) (control.ProbeResult, error) {
+	n, err := probe.ParseNonce(nonce)
+	if err != nil {
+		return control.ProbeResult{}, err
+	}
+	s, ok := d.probes.ProbeSeen(n)
+	if !ok {
+		return control.ProbeResult{}, nil
+	}
+	return control.ProbeResult{Seen: true, Src: s.Src.String(), Dst: s.Dst.String()}, nil
 }
 
 // Info says how this daemon is set up, for "iaxcrypt doctor".

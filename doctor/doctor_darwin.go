@@ -94,3 +94,6 @@ func systemChecks(in control.Info) []Check {
 	}
 	return out
 }
+
+// probeFix is what to do when a probe does not arrive at the daemon.
+const probeFix = "restart the daemon (sudo launchctl kickstart -k system/org.iaxcrypt.iaxcrypt); check that pf is enabled (`sudo pfctl -s info`) and the anchor loaded (`sudo pfctl -a com.apple/iaxcrypt -s rules`)"
