@@ -248,12 +248,23 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 			"passed_through", s.PassedThrough, "pass_through_errors", s.PassThroughErrors, "probes", s.Probes)
 	})
 
+	// On macOS the sockets and the pf anchor name the real interface:
+	// follow the default route's unless --interface named one.
+	egress := &egressMover{current: rcfg.Egress, steps: egressSteps(socks, raw, router)}
+	if runtime.GOOS == "darwin" && o.Interface == "" {
+		if stop, err := followEgress(egress, log); err != nil {
+			log.Warn("the daemon will not follow a change of network (restart it after one)", "interface", rcfg.Egress, "err", err)
+		} else {
+			undo = append(undo, stop) // runs before the data path closes
+		}
+	}
+
 	info := control.Info{TUN: tunName, AppPort: o.AppPort, Listen: o.Listen, StateDir: o.StateDir, Policy: o.Policy.String(),
 		Table: route.DefaultTable, Priority: route.DefaultPriority, FwMark: route.DefaultFwMark, Interface: rcfg.Egress}
 	if runtime.GOOS == "darwin" {
 		info.PfAnchor = route.DefaultPfAnchor
 	}
-	srv, err := control.Listen(o.Control, &controlHandler{id: id, eng: eng, router: router, info: info, probes: dev, peersHandler: peersHandler{store}}, log)
+	srv, err := control.Listen(o.Control, &controlHandler{id: id, eng: eng, router: router, info: info, probes: dev, egress: egress, peersHandler: peersHandler{store}}, log)
 	if err != nil {
 		return err
 	}
@@ -292,6 +303,7 @@ type controlHandler struct {
 	router route.Router
 	info   control.Info
 	probes *device.Device
+	egress *egressMover // the real interface now (macOS)
 	peersHandler
 }
 
@@ -311,6 +323,9 @@ func (d *controlHandler) ProbeSeen(nonce string) (control.ProbeResult, error) {
 // Info says how this daemon is set up, for "iaxcrypt doctor".
 func (d *controlHandler) Info() control.Info {
 	in := d.info
+	if d.egress != nil && in.Interface != "" {
+		in.Interface = d.egress.Current()
+	}
 	for _, p := range d.router.Peers() {
 		in.Peers = append(in.Peers, p.String())
 	}
