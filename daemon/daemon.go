@@ -289,6 +289,7 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 	}
 	log.Info("iaxcrypt up", "version", o.Version, "tun", tunName, "app_port", o.AppPort, "listen", o.Listen,
 		"policy", o.Policy, "peers", o.Peers, "control", o.Control, "config", o.ConfigFile, "peer_sections", len(o.PeerRules))
+	log.Info("what goes through the daemon", "captures", captureSummary(runtime.GOOS, o.AppPort, tunName, len(o.Peers)))
 	rl := &reloader{hup: hup, running: o, trust: tr, notify: notifier.SetEnabled, sasAudio: sas.SetEnabled, log: log}
 	go rl.RoutineReload(ctx)
 	<-ctx.Done()

@@ -186,7 +186,7 @@ func judgeProbe(name string, r probeResult, what string, in control.Info, fix st
 	case probeNotSeen:
 		return fail(name, fmt.Sprintf("a probe datagram (%s, sent from %s) did not arrive at the daemon within %v: such datagrams go elsewhere, most likely out on the real interface in clear", what, r.from, probeWait), fix)
 	case probeRefused:
-		return fail(name, fmt.Sprintf("the kernel refused to send a probe datagram (%s): %v: nothing leaves in clear (a blackhole or block rule stops it), but it does not reach the daemon either, so calls fail", what, r.err), fix)
+		return fail(name, fmt.Sprintf("the kernel refused to send a probe datagram (%s): %v: nothing leaves in clear (a blackhole or block rule stops it, or there is no route at all), but it does not reach the daemon either, so calls fail", what, r.err), fix)
 	case probePortBusy:
 		return Check{Name: name, Status: Skip, Detail: fmt.Sprintf("no probe (%s) could be sent: port %d is held by a program that does not share it (%v); the route and rule checks above are what is left", what, in.AppPort, r.err)}
 	case probeUnsupported:
