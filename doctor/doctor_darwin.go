@@ -88,7 +88,7 @@ func systemChecks(in control.Info) []Check {
 	case err != nil:
 		out = append(out, fail("daemon's socket", err.Error(), "connect to a network"))
 	case in.Interface != def:
-		out = append(out, fail("daemon's socket", fmt.Sprintf("pinned to %s but the default route now uses %s: its datagrams cannot leave", in.Interface, def), "restart the daemon, or pass --interface "+def))
+		out = append(out, fail("daemon's socket", fmt.Sprintf("pinned to %s but the default route now uses %s: its datagrams cannot leave (the daemon follows the default route unless started with --interface; its log says why it did not)", in.Interface, def), "restart the daemon, or pass --interface "+def))
 	default:
 		out = append(out, pass("daemon's socket", "pinned to "+def+", the default route's interface"))
 	}
