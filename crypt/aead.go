@@ -108,11 +108,11 @@ func putHeader(b []byte, h Header) {
 // the struct so that passing it to the AEAD interface does not allocate.
 type sealer struct {
 	aead    cipher.AEAD
-	key     [32]byte // kept for test vectors; wiped with the session
 	counter uint64
 	limit   uint64
 	nonce   [nonceLen]byte
 	ad      [trunkADLen]byte
+	key     [32]byte // kept for test vectors; wiped with the session
 }
 
 // next reserves the next counter and puts it in the nonce.
@@ -132,10 +132,10 @@ func (s *sealer) next() (uint64, error) {
 // opener is one receiving direction, with its replay window.
 type opener struct {
 	aead   cipher.AEAD
-	key    [32]byte
 	nonce  [nonceLen]byte
 	ad     [trunkADLen]byte
 	window ReplayWindow
+	key    [32]byte
 }
 
 // directionKeys derives one direction's transport key from Noise's split

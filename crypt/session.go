@@ -16,6 +16,26 @@ import (
 // neither is safe for concurrent use with itself, and Wipe must not run
 // concurrently with either.
 type Session struct {
+	// The fields Seal and Open read for every frame come first, so that a
+	// frame of one of thousands of calls touches as few cache lines as
+	// possible; what only the handshake, status and Wipe need follows.
+
+	// Initiator is true on the caller's side.
+	Initiator bool
+	// confirmCleared: the caller zeroed confirm (owned by Seal).
+	confirmCleared bool
+	// confirmed: SAS and PeerIdentity are valid (the caller from Finish,
+	// the callee once the confirmation checked).
+	confirmed atomic.Bool
+	// peerConfirmed (caller): the callee acknowledged the confirmation.
+	peerConfirmed atomic.Bool
+	// failed (callee): a confirmation did not check; every later frame is
+	// refused.
+	failed atomic.Bool
+
+	send sealer
+	recv opener
+
 	// Cipher is the negotiated transport cipher.
 	Cipher Cipher
 	// PeerIdentity is the peer daemon's static key, authenticated by the
@@ -29,26 +49,11 @@ type Session struct {
 	SAS SAS
 	// HandshakeHash is the Noise handshake hash, a channel binding.
 	HandshakeHash [32]byte
-	// Initiator is true on the caller's side.
-	Initiator bool
-
-	send sealer
-	recv opener
-
-	// confirmed: SAS and PeerIdentity are valid (the caller from Finish,
-	// the callee once the confirmation checked).
-	confirmed atomic.Bool
-	// peerConfirmed (caller): the callee acknowledged the confirmation.
-	peerConfirmed atomic.Bool
-	// failed (callee): a confirmation did not check; every later frame is
-	// refused.
-	failed atomic.Bool
 
 	// confirm is, on the caller, the blob it sends (zeroed by Seal once the
 	// callee acknowledged it); on the callee, the blob that checked, to
 	// compare repeats with.
-	confirm        [ConfirmationLen]byte
-	confirmCleared bool // caller, owned by Seal
+	confirm [ConfirmationLen]byte
 	// commit and dh (callee): the offer's commitment and the ephemeral key
 	// for the confirmation's DH, dropped once it checked.
 	commit [commitLen]byte

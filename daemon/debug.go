@@ -13,6 +13,13 @@ import (
 	"time"
 )
 
+// httpIdleTimeout closes a kept-alive connection to the debug or metrics
+// endpoint that has been idle this long: each holds a goroutine, and a
+// client that never closes its connections (one per request) would
+// otherwise add one for good every time. A scraper polling every 15 or 30
+// s keeps its connection.
+var httpIdleTimeout = 60 * time.Second
+
 // debugServer serves Go's runtime profiles (net/http/pprof) for profiling
 // the daemon at load. It is off unless --debug-addr is given: the
 // profiles show the daemon's internals (never keys: heap profiles hold
@@ -25,8 +32,8 @@ type debugServer struct {
 }
 
 // startDebug listens on addr ("unix:/path" or "host:port") and serves
-// /debug/pprof/ and /debug/goroutines (the number of goroutines) until
-// close. It must run before privileges are dropped.
+// /debug/pprof/, /debug/goroutines (the number of goroutines) and
+// /debug/heap (the live heap in bytes, after a collection) until close. It must run before privileges are dropped.
 func startDebug(addr string, log *slog.Logger) (*debugServer, error) {
 	network, where := "tcp", addr
 	if p, ok := strings.CutPrefix(addr, "unix:"); ok {
@@ -54,7 +61,15 @@ func startDebug(addr string, log *slog.Logger) (*debugServer, error) {
 	mux.HandleFunc("/debug/goroutines", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, runtime.NumGoroutine())
 	})
-	d := &debugServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, ln: ln}
+	mux.HandleFunc("/debug/heap", func(w http.ResponseWriter, _ *http.Request) {
+		// The live heap: what the daemon holds, without the garbage a
+		// collection would free (which RSS includes).
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		fmt.Fprintln(w, m.HeapAlloc)
+	})
+	d := &debugServer{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: httpIdleTimeout}, ln: ln}
 	if network == "unix" {
 		d.path = where
 	}

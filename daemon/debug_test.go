@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The debug endpoint on a unix socket: root-only, answers the goroutine
@@ -40,6 +42,9 @@ func TestDebugEndpointUnix(t *testing.T) {
 		}
 		return string(b)
 	}
+	if n, err := strconv.Atoi(strings.TrimSpace(get("/debug/heap"))); err != nil || n < 1<<10 {
+		t.Fatalf("/debug/heap = %d, %v: want the live heap in bytes", n, err)
+	}
 	if n, err := strconv.Atoi(strings.TrimSpace(get("/debug/goroutines"))); err != nil || n < 1 {
 		t.Fatalf("goroutines %d, %v", n, err)
 	}
@@ -55,5 +60,45 @@ func TestDebugEndpointUnix(t *testing.T) {
 func TestDebugEndpointBadAddress(t *testing.T) {
 	if _, err := startDebug("256.0.0.1:1", slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "--debug-addr") {
 		t.Fatalf("error %v, want one naming --debug-addr", err)
+	}
+}
+
+// Connections a client leaves open are closed once idle, so they do not
+// pile up goroutines in the daemon (the soak polls /debug/goroutines with
+// a new client every time).
+func TestDebugEndpointClosesIdleConnections(t *testing.T) {
+	old := httpIdleTimeout
+	httpIdleTimeout = 200 * time.Millisecond
+	defer func() { httpIdleTimeout = old }()
+	sock := filepath.Join(t.TempDir(), "debug.sock")
+	d, err := startDebug("unix:"+sock, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.close()
+	base := runtime.NumGoroutine()
+	const clients = 20
+	for range clients {
+		c := http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		}}}
+		resp, err := c.Get("http://debug/debug/goroutines")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	// Each kept-alive connection holds a goroutine in the server and two
+	// in the client's transport until the server closes it.
+	if n := runtime.NumGoroutine(); n < base+clients {
+		t.Fatalf("%d goroutines with %d connections open, %d before: the test sees no kept-alive connections", n, clients, base)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for runtime.NumGoroutine() > base+clients/2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d goroutines, %d before the %d connections", runtime.NumGoroutine(), base, clients)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

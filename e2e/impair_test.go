@@ -89,7 +89,7 @@ func (d *daemon) loadStatus(t *testing.T) loadStatus {
 
 // debugGet reads a path of a daemon's debug endpoint (a unix socket).
 func debugGet(sock, path string) (string, error) {
-	c := http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+	c := http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		return (&net.Dialer{}).DialContext(ctx, "unix", sock)
 	}}}
 	resp, err := c.Get("http://daemon" + path)

@@ -34,7 +34,34 @@ func batchReads(dev wgtun.Device) (wgtun.Device, error) {
 	if err != nil {
 		return nil, fmt.Errorf("TUN for batch reads: %w", err)
 	}
+	if err := readOffloads(rc); err != nil {
+		return nil, err
+	}
 	return &batchReader{Device: dev, rc: rc, scratch: make([]byte, vnetHdrLen+65535)}, nil
+}
+
+// readOffloads sets what the kernel may hand the daemon unfinished: a
+// partial checksum and UDP GSO packets (which Read completes and splits),
+// not TCP segmentation offload, which wireguard's TUN turns on and Read
+// does not split: TCP to a routed peer (passed through, not IAX2) then
+// reaches the daemon already segmented by the kernel. This only narrows
+// reads; what the daemon writes into the TUN may still be coalesced.
+func readOffloads(rc syscall.RawConn) error {
+	var serr error
+	err := rc.Control(func(fd uintptr) {
+		serr = unix.IoctlSetInt(int(fd), unix.TUNSETOFFLOAD, unix.TUN_F_CSUM|unix.TUN_F_USO4|unix.TUN_F_USO6)
+		if serr != nil {
+			// A kernel without UDP segmentation offload (before 6.2).
+			serr = unix.IoctlSetInt(int(fd), unix.TUNSETOFFLOAD, unix.TUN_F_CSUM)
+		}
+	})
+	if err == nil {
+		err = serr
+	}
+	if err != nil {
+		return fmt.Errorf("TUN: set the offloads the daemon reads: %w", err)
+	}
+	return nil
 }
 
 // errShortOffset: Read needs headroom for the virtio-net header.

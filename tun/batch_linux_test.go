@@ -33,13 +33,14 @@ func udp4(src, dst netip.AddrPort, payload []byte) []byte {
 	return p
 }
 
-// checksumsValid checks the IPv4 header and UDP checksums of p.
+// checksumsValid checks the IPv4 header and UDP or TCP checksums of p
+// (no IP options).
 func checksumsValid(p []byte) bool {
 	if fold(sum16(p[:20], 0)) != 0xffff {
 		return false
 	}
 	u := p[20:binary.BigEndian.Uint16(p[2:])]
-	return fold(sum16(u, sum16(p[12:20], unix.IPPROTO_UDP+uint32(len(u))))) == 0xffff
+	return fold(sum16(u, sum16(p[12:20], uint32(p[9])+uint32(len(u))))) == 0xffff
 }
 
 func vnet(h vnetHdr) []byte {
@@ -255,5 +256,93 @@ func TestKernelBatchReadSplitsGSO(t *testing.T) {
 	}
 	if !bytes.Equal(got, payload) || segs != 5 {
 		t.Fatalf("%d segments carrying %q", segs, got)
+	}
+}
+
+// TCP to an address routed into the TUN (a routed peer's traffic that is
+// not IAX2, which the daemon passes through) reaches Read as segments no
+// larger than the MTU: the kernel segments it itself, since Read splits
+// only UDP. The connection is made established without a peer with
+// TCP_REPAIR, then a bulk write sends a full congestion window at once,
+// which with TCP segmentation offload would come out as one super-packet.
+func TestKernelBatchReadTCPSegmented(t *testing.T) {
+	if !nstest.Run(t) {
+		return
+	}
+	const mtu = 1400
+	dev, err := Create("iaxtt", mtu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dev.Close()
+	if out, err := exec.Command("ip", "route", "add", "10.98.0.0/24", "dev", "iaxtt").CombinedOutput(); err != nil {
+		t.Fatalf("ip route: %v: %s", err, out)
+	}
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+	must("TCP_REPAIR on", unix.SetsockoptInt(fd, unix.SOL_TCP, unix.TCP_REPAIR, unix.TCP_REPAIR_ON))
+	must("connect", unix.Connect(fd, &unix.SockaddrInet4{Addr: [4]byte{10, 98, 0, 7}, Port: 80}))
+	// struct tcp_repair_window: snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup.
+	win := make([]byte, 20)
+	binary.NativeEndian.PutUint32(win[4:], 1<<20)
+	binary.NativeEndian.PutUint32(win[8:], 1<<20)
+	binary.NativeEndian.PutUint32(win[12:], 1<<16)
+	must("TCP_REPAIR_WINDOW", unix.SetsockoptString(fd, unix.SOL_TCP, unix.TCP_REPAIR_WINDOW, string(win)))
+	must("TCP_REPAIR off", unix.SetsockoptInt(fd, unix.SOL_TCP, unix.TCP_REPAIR, unix.TCP_REPAIR_OFF))
+	if _, err := unix.Write(fd, bytes.Repeat([]byte{'x'}, 32<<10)); err != nil {
+		t.Fatal(err)
+	}
+	bufs, sizes := newBufs(dev.BatchSize())
+	segs, bytesIn := 0, 0
+	deadline := time.Now().Add(5 * time.Second)
+	for segs < 3 && time.Now().Before(deadline) {
+		n, err := readWithin(dev, bufs, sizes, time.Until(deadline))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range n {
+			p := bufs[i][16 : 16+sizes[i]]
+			if p[0]>>4 != 4 || p[9] != unix.IPPROTO_TCP {
+				continue
+			}
+			if sizes[i] > mtu || !checksumsValid(p) {
+				t.Fatalf("TCP segment of %d bytes (MTU %d), checksums valid %v", sizes[i], mtu, checksumsValid(p))
+			}
+			segs++
+			bytesIn += sizes[i] - 40
+		}
+	}
+	if segs < 3 {
+		t.Fatalf("%d TCP segments (%d bytes) read from the TUN, want at least 3", segs, bytesIn)
+	}
+}
+
+// readWithin is dev.Read that gives up (0 packets) after d.
+func readWithin(dev interface {
+	Read([][]byte, []int, int) (int, error)
+}, bufs [][]byte, sizes []int, d time.Duration) (int, error) {
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := dev.Read(bufs, sizes, 16)
+		done <- result{n, err}
+	}()
+	select {
+	case r := <-done:
+		return r.n, r.err
+	case <-time.After(d):
+		return 0, nil
 	}
 }

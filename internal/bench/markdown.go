@@ -201,8 +201,11 @@ func writeTargets(b *strings.Builder, r *Run) {
 		row("1,000 calls set up within one second, all succeed", "–", false, false)
 	}
 	if m := r.Memory; m != nil {
-		row(fmt.Sprintf("memory per tracked call < 2 KiB (%d calls)", m.Calls),
-			fmt.Sprintf("%.0f bytes (%d calls up; RSS %s → %s)", m.PerCallBytes, m.Answered, mib(m.BaseRSS), mib(m.PeakRSS)),
+		row(fmt.Sprintf("memory per tracked call < 2 KiB (%d calls; the daemon's live heap after a collection)", m.Calls),
+			fmt.Sprintf("%.0f bytes (%d calls up; live heap %s → %s)", m.PerCallHeapBytes, m.Answered, mib(m.BaseHeap), mib(m.PeakHeap)),
+			m.PerCallHeapBytes > 0 && m.PerCallHeapBytes < 2048 && m.Answered == uint64(m.Calls), m.PeakHeap > 0)
+		row(fmt.Sprintf("the same in resident memory (%d calls; with the Go heap's garbage and headroom)", m.Calls),
+			fmt.Sprintf("%.0f bytes (RSS %s → %s)", m.PerCallBytes, mib(m.BaseRSS), mib(m.PeakRSS)),
 			m.PerCallBytes < 2048 && m.Answered == uint64(m.Calls), true)
 		row(fmt.Sprintf("RSS < 100 MiB at %d tracked calls", m.Calls), mib(m.PeakRSS), m.PeakRSS < 100<<20 && m.Answered == uint64(m.Calls), true)
 	} else {

@@ -93,13 +93,7 @@ func heapInUse() uint64 {
 // returns the heap the engines hold per call and side, and how many calls
 // were up.
 func callTableBytes(tb testing.TB, calls int) (float64, int) {
-	p := newEnginePair(tb, calls)
-	for i := 0; i < 10000; i++ {
-		p.step()
-		if r := p.caller.Report(p.now); r.Setup.Answered == uint64(calls) {
-			break
-		}
-	}
+	p, _ := upPair(tb, calls)
 	up := int(p.caller.Report(p.now).Setup.Answered)
 	enc := 0
 	for _, ci := range p.a.Calls(time.Unix(0, p.now)) {

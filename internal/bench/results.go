@@ -115,6 +115,12 @@ type Memory struct {
 	BaseRSS      uint64  `json:"base_rss"`       // before the calls (larger daemon)
 	PeakRSS      uint64  `json:"peak_rss"`       // all calls up (larger daemon)
 	PerCallBytes float64 `json:"per_call_bytes"` // (peak - base) / calls
+	// The live heap after a collection (the daemon's /debug/heap), the
+	// larger daemon's: what the daemon holds per call, without the
+	// garbage and the Go runtime's headroom that RSS includes.
+	BaseHeap         uint64  `json:"base_heap"`
+	PeakHeap         uint64  `json:"peak_heap"`
+	PerCallHeapBytes float64 `json:"per_call_heap_bytes"`
 }
 
 // Setup is a burst of call set-ups through two encrypting daemons.

@@ -9,12 +9,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -101,8 +104,9 @@ type rig struct {
 	// procs are the processes of the path (daemons, wireguard-go peers)
 	// whose CPU and memory count.
 	procs []*netns.Process
-	// controls are the daemons' control sockets.
-	controls []string
+	// controls are the daemons' control sockets, debugs their debug
+	// endpoints' (unix sockets).
+	controls, debugs []string
 }
 
 func newRig(t *testing.T, name string) *rig {
@@ -118,9 +122,10 @@ func newRig(t *testing.T, name string) *rig {
 			policy = "off"
 		}
 		for _, h := range []*netns.Host{a, b} {
-			p, ctl := startDaemon(t, h, policy)
+			p, ctl, dbg := startDaemon(t, h, policy)
 			r.procs = append(r.procs, p)
 			r.controls = append(r.controls, ctl)
+			r.debugs = append(r.debugs, dbg)
 		}
 		r.target = netip.AddrPortFrom(b.IP(), daemonPort)
 	case "wireguard":
@@ -133,14 +138,15 @@ func newRig(t *testing.T, name string) *rig {
 }
 
 // startDaemon runs `iaxcrypt up` in h and waits until its control socket
-// answers.
-func startDaemon(t *testing.T, h *netns.Host, policy string) (*netns.Process, string) {
+// answers. It returns the daemon, its control socket and its debug
+// endpoint's socket.
+func startDaemon(t *testing.T, h *netns.Host, policy string) (*netns.Process, string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	ctl := filepath.Join(dir, "control.sock")
+	ctl, dbg := filepath.Join(dir, "control.sock"), filepath.Join(dir, "debug.sock")
 	p := h.Start("iaxcrypt", buildBinaries(t).iaxcrypt, "up", "--listen", fmt.Sprintf(":%d", daemonPort),
 		"--app-port", fmt.Sprint(appPort), "--state-dir", filepath.Join(dir, "state"), "--control", ctl,
-		"--policy", policy, "--log-level", "warn")
+		"--debug-addr", "unix:"+dbg, "--policy", policy, "--log-level", "warn")
 	netns.WaitFor(t, 20*time.Second, func() (bool, string) {
 		if p.Exited() {
 			t.Fatalf("iaxcrypt up exited: %s", p.Output())
@@ -148,7 +154,7 @@ func startDaemon(t *testing.T, h *netns.Host, policy string) (*netns.Process, st
 		out, err := exec.Command(buildBinaries(t).iaxcrypt, "status", "--control", ctl).CombinedOutput()
 		return err == nil, fmt.Sprintf("status: %v: %s", err, out)
 	})
-	return p, ctl
+	return p, ctl, dbg
 }
 
 // startWireGuard runs a wireguard-go peer in each host and configures the
@@ -233,6 +239,27 @@ func (r *rig) rss() uint64 {
 	var m uint64
 	for _, p := range r.procs {
 		if v, err := ProcRSS(p.Cmd.Process.Pid); err == nil {
+			m = max(m, v)
+		}
+	}
+	return m
+}
+
+// heap is the largest live heap (after a collection) of the rig's
+// daemons, read from their debug endpoints; 0 if none answers.
+func (r *rig) heap() uint64 {
+	var m uint64
+	for _, sock := range r.debugs {
+		c := http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true, DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		}}}
+		resp, err := c.Get("http://daemon/debug/heap")
+		if err != nil {
+			continue
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if v, err := strconv.ParseUint(strings.TrimSpace(string(b)), 10, 64); err == nil {
 			m = max(m, v)
 		}
 	}
