@@ -41,6 +41,8 @@ type Request struct {
 	Peer string `json:"peer,omitempty"`
 	// Identity is a fingerprint (peers-verify).
 	Identity string `json:"identity,omitempty"`
+	// Nonce names a doctor's probe (probe).
+	Nonce string `json:"nonce,omitempty"`
 }
 
 // Status is the response to a status request.

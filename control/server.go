@@ -200,8 +200,10 @@ func (s *Server) handle(line []byte) any {
 		return in
 	case OpPeersList, OpPeersVerify, OpPeersForget:
 		return s.handlePeers(req)
+	case OpProbe:
+		return s.handleProbe(req)
 	default:
-		return errorResponse{Error: fmt.Sprintf("unknown op %q: use status, info, route-add, route-del or peers-list|verify|forget", req.Op)}
+		return errorResponse{Error: fmt.Sprintf("unknown op %q: use status, info, probe, route-add, route-del or peers-list|verify|forget", req.Op)}
 	}
 }
 

@@ -25,6 +25,7 @@ import (
 	"github.com/iaxcrypt/iaxcrypt/engine"
 	"github.com/iaxcrypt/iaxcrypt/keystore"
 	"github.com/iaxcrypt/iaxcrypt/platform"
+	"github.com/iaxcrypt/iaxcrypt/probe"
 	"github.com/iaxcrypt/iaxcrypt/route"
 	"github.com/iaxcrypt/iaxcrypt/tun"
 )
@@ -244,15 +245,26 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 		s := dev.Stats()
 		log.Info("data path stopped", "from_app", s.FromApp, "to_network", s.ToNetwork,
 			"from_network", s.FromNetwork, "to_app", s.ToApp, "not_iax", s.NotIAX, "engine_drops", s.EngineDrops,
-			"passed_through", s.PassedThrough, "pass_through_errors", s.PassThroughErrors)
+			"passed_through", s.PassedThrough, "pass_through_errors", s.PassThroughErrors, "probes", s.Probes)
 	})
+
+	// On macOS the sockets and the pf anchor name the real interface:
+	// follow the default route's unless --interface named one.
+	egress := &egressMover{current: rcfg.Egress, steps: egressSteps(socks, raw, router)}
+	if runtime.GOOS == "darwin" && o.Interface == "" {
+		if stop, err := followEgress(egress, log); err != nil {
+			log.Warn("the daemon will not follow a change of network (restart it after one)", "interface", rcfg.Egress, "err", err)
+		} else {
+			undo = append(undo, stop) // runs before the data path closes
+		}
+	}
 
 	info := control.Info{TUN: tunName, AppPort: o.AppPort, Listen: o.Listen, StateDir: o.StateDir, Policy: o.Policy.String(),
 		Table: route.DefaultTable, Priority: route.DefaultPriority, FwMark: route.DefaultFwMark, Interface: rcfg.Egress}
 	if runtime.GOOS == "darwin" {
 		info.PfAnchor = route.DefaultPfAnchor
 	}
-	srv, err := control.Listen(o.Control, &controlHandler{id: id, eng: eng, router: router, info: info, peersHandler: peersHandler{store}}, log)
+	srv, err := control.Listen(o.Control, &controlHandler{id: id, eng: eng, router: router, info: info, probes: dev, egress: egress, peersHandler: peersHandler{store}}, log)
 	if err != nil {
 		return err
 	}
@@ -277,6 +289,7 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 	}
 	log.Info("iaxcrypt up", "version", o.Version, "tun", tunName, "app_port", o.AppPort, "listen", o.Listen,
 		"policy", o.Policy, "peers", o.Peers, "control", o.Control, "config", o.ConfigFile, "peer_sections", len(o.PeerRules))
+	log.Info("what goes through the daemon", "captures", captureSummary(runtime.GOOS, o.AppPort, tunName, len(o.Peers)))
 	rl := &reloader{hup: hup, running: o, trust: tr, notify: notifier.SetEnabled, sasAudio: sas.SetEnabled, log: log}
 	go rl.RoutineReload(ctx)
 	<-ctx.Done()
@@ -290,12 +303,30 @@ type controlHandler struct {
 	eng    *engine.Engine
 	router route.Router
 	info   control.Info
+	probes *device.Device
+	egress *egressMover // the real interface now (macOS)
 	peersHandler
+}
+
+// ProbeSeen says whether doctor's probe with this nonce arrived in the TUN.
+func (d *controlHandler) ProbeSeen(nonce string) (control.ProbeResult, error) {
+	n, err := probe.ParseNonce(nonce)
+	if err != nil {
+		return control.ProbeResult{}, err
+	}
+	s, ok := d.probes.ProbeSeen(n)
+	if !ok {
+		return control.ProbeResult{}, nil
+	}
+	return control.ProbeResult{Seen: true, Src: s.Src.String(), Dst: s.Dst.String()}, nil
 }
 
 // Info says how this daemon is set up, for "iaxcrypt doctor".
 func (d *controlHandler) Info() control.Info {
 	in := d.info
+	if d.egress != nil && in.Interface != "" {
+		in.Interface = d.egress.Current()
+	}
 	for _, p := range d.router.Peers() {
 		in.Peers = append(in.Peers, p.String())
 	}

@@ -10,6 +10,7 @@ import (
 	wgtun "golang.zx2c4.com/wireguard/tun"
 
 	"github.com/iaxcrypt/iaxcrypt/engine"
+	"github.com/iaxcrypt/iaxcrypt/probe"
 )
 
 // Engine is what the data path needs from the per-packet logic;
@@ -90,6 +91,8 @@ type Device struct {
 	fallbk6 netip.Addr
 
 	stats counters
+	// probes remembers the doctor's probes read from the TUN.
+	probes probe.Log
 
 	// appAddrs maps a peer's IP to the application's local IP seen as
 	// the source of its packets to that peer.

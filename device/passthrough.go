@@ -3,6 +3,8 @@ package device
 import (
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/iaxcrypt/iaxcrypt/probe"
 )
 
 // RawSender sends complete IP packets, headers included, unchanged on the
@@ -30,6 +32,9 @@ const (
 	// verdictPass: someone else's traffic to a routed peer; sent out
 	// unchanged through the RawSender.
 	verdictPass
+	// verdictProbe: a probe datagram of "iaxcrypt doctor" (package
+	// probe), from any port; recorded, never forwarded.
+	verdictProbe
 )
 
 // IP protocol numbers classifyTUN looks at.
@@ -44,6 +49,8 @@ const (
 
 // classifyTUN decides what to do with a packet read from the TUN.
 //
+//   - A UDP datagram whose payload is a doctor's probe (probe.Parse: exact
+//     length and magic), from any port: verdictProbe, with p filled in.
 //   - UDP from appPort, parsed by ParseUDP: the application's IAX2
 //     (verdictIAX, with p filled in).
 //   - Anything else that is a well-formed IP packet between unicast,
@@ -62,6 +69,9 @@ func classifyTUN(pkt []byte, appPort uint16) (UDPPacket, tunVerdict) {
 	p, err := ParseUDP(pkt)
 	switch err {
 	case nil:
+		if _, ok := probe.Parse(p.Payload); ok {
+			return p, verdictProbe
+		}
 		if p.Src.Port() == appPort {
 			return p, verdictIAX
 		}

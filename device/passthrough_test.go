@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/iaxcrypt/iaxcrypt/probe"
 )
 
 // fakeRaw records what the device passed through; with fail set, SendIP
@@ -114,6 +116,7 @@ func TestClassifyTUN(t *testing.T) {
 	later4 := ipPacket(me4, peer4, protoUDP, []byte("rest of a datagram"))
 	binary.BigEndian.PutUint16(later4[6:8], 185) // offset, no header
 	tcpFromAppPort := ipPacket(me4, peer4, 6, udpHeader(appPort, 80, ""))
+	probeBytes := probe.Payload(probe.Nonce{1, 2, 3})
 	tests := []struct {
 		name string
 		pkt  []byte
@@ -150,6 +153,10 @@ func TestClassifyTUN(t *testing.T) {
 		{"empty", nil, verdictDrop},
 		{"not IP", []byte{0xff, 0, 0, 0}, verdictDrop},
 		{"truncated IPv4 header", ipPacket(me4, peer4, 6, nil)[:12], verdictDrop},
+		{"doctor's probe from the app port", ipPacket(me4, peer4, protoUDP, udpHeader(appPort, probe.DiscardPort, string(probeBytes))), verdictProbe},
+		{"doctor's probe to a routed peer (v6)", ipPacket(me6, peer6, protoUDP, udpHeader(40000, probe.DiscardPort, string(probeBytes))), verdictProbe},
+		{"probe magic with a byte more from the app port is IAX2", ipPacket(me4, peer4, protoUDP, udpHeader(appPort, 4569, string(probeBytes)+"x")), verdictIAX},
+		{"probe magic one byte short to a peer is passed", ipPacket(me4, peer4, protoUDP, udpHeader(40000, 9, string(probeBytes[:probe.Len-1]))), verdictPass},
 		{"IPv6 extension header chain too long", ipPacket(me6, peer6, protoDstOpts, bytes.Repeat(withExt(protoDstOpts, protoDstOpts, nil), 9)), verdictDrop},
 	}
 	for _, tt := range tests {
@@ -247,5 +254,50 @@ func BenchmarkClassifyTUN(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		classifyTUN(pkts[i%len(pkts)], appPort)
+	}
+}
+
+// TestDeviceProbesGoNowhere: doctor's probes, from the application's port
+// or to a routed peer, are recorded with their addresses and reach neither
+// the engine nor the network nor pass-through.
+func TestDeviceProbesGoNowhere(t *testing.T) {
+	raw := &fakeRaw{}
+	mn := &memNet{}
+	tn := newChanTUN(4)
+	d, err := New(Config{TUN: tn, Conn: mn.listen(sockA), Engine: &fakeEngine{}, AppPort: appPort, Raw: raw, ExpireInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Close() })
+	peer := mn.listen(sockB)
+	fromApp, toPeer := probe.Nonce{1}, probe.Nonce{2}
+	srcApp, dst := netip.AddrPortFrom(appA, appPort), netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), probe.DiscardPort)
+	srcOther, dstPeer := netip.MustParseAddrPort("[2001:db8::1]:40000"), netip.MustParseAddrPort("[2001:db8::2]:9")
+	tn.toDevice <- appPacket(t, srcApp, dst, probe.Payload(fromApp))
+	tn.toDevice <- appPacket(t, srcOther, dstPeer, probe.Payload(toPeer))
+	// Then the application's IAX2, which must still go through: once it
+	// arrives, the probes before it have been handled.
+	tn.toDevice <- appPacket(t, srcApp, sockB, []byte("iax"))
+	msgs := []Message{{Buf: make([]byte, 100)}}
+	if n, err := peer.ReadBatch(msgs); err != nil || n != 1 || string(msgs[0].Buf[:msgs[0].N]) != "iax" {
+		t.Fatalf("peer read %d %q, %v; want only the IAX2 datagram", n, msgs[0].Buf[:msgs[0].N], err)
+	}
+	for _, c := range []struct {
+		n        probe.Nonce
+		src, dst netip.AddrPort
+	}{{fromApp, srcApp, dst}, {toPeer, srcOther, dstPeer}} {
+		s, ok := d.ProbeSeen(c.n)
+		if !ok || s.Src != c.src || s.Dst != c.dst {
+			t.Errorf("probe %v: seen %v %+v; want from %v to %v", c.n, ok, s, c.src, c.dst)
+		}
+	}
+	if _, ok := d.ProbeSeen(probe.Nonce{3}); ok {
+		t.Error("a probe never sent was seen")
+	}
+	if s := d.Stats(); s.Probes != 2 || s.FromApp != 1 || s.ToNetwork != 1 || s.PassedThrough != 0 || s.NotIAX != 0 {
+		t.Errorf("stats %+v: want 2 probes, 1 IAX2 datagram (FromApp counts what the engine got), nothing passed through", s)
+	}
+	if p := raw.packets(); len(p) != 0 {
+		t.Errorf("%d packets passed through, want none", len(p))
 	}
 }

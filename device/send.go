@@ -54,6 +54,10 @@ func (d *Device) RoutineReadFromTUN() {
 		for i := range n {
 			pkt := bufs[i][tunOffset : tunOffset+sizes[i]]
 			p, verdict := classifyTUN(pkt, d.appPort)
+			if verdict == verdictProbe {
+				d.recordProbe(p, now)
+				continue
+			}
 			if verdict == verdictPass && d.raw != nil {
 				d.passThrough(pkt)
 				continue

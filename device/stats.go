@@ -23,6 +23,9 @@ type Stats struct {
 	// PassThroughErrors counts those the RawSender failed to send.
 	PassedThrough     uint64
 	PassThroughErrors uint64
+	// Probes counts doctor's probe datagrams read from the TUN (recorded,
+	// never forwarded; see ProbeSeen).
+	Probes uint64
 	// EngineDrops counts datagrams the engine decided to drop.
 	EngineDrops uint64
 	// NoAppAddr counts datagrams from the network dropped because no
@@ -40,6 +43,7 @@ type counters struct {
 	notIAX, engineDrops, noAppAddr         atomic.Uint64
 	sendErrors, writeErrors, readErrors    atomic.Uint64
 	passedThrough, passThroughErrors       atomic.Uint64
+	probes                                 atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters.
@@ -53,6 +57,7 @@ func (d *Device) Stats() Stats {
 		NotIAX:            c.notIAX.Load(),
 		PassedThrough:     c.passedThrough.Load(),
 		PassThroughErrors: c.passThroughErrors.Load(),
+		Probes:            c.probes.Load(),
 		EngineDrops:       c.engineDrops.Load(),
 		NoAppAddr:         c.noAppAddr.Load(),
 		SendErrors:        c.sendErrors.Load(),

@@ -45,8 +45,10 @@ type Options struct {
 	StateDir string // used when the daemon does not answer
 }
 
-// Test addresses a probe lookup is made for: documentation ranges, never
-// reached (the lookups send nothing).
+// The test address route lookups are made for and the probe from the
+// application's port is sent to: a documentation range, never reached
+// (the lookups send nothing; the probe ends in the daemon, or, on a broken
+// set-up, at a router that has no route to it).
 var testAddr4 = netip.MustParseAddr("192.0.2.1")
 
 func pass(name, detail string) Check { return Check{Name: name, Status: Pass, Detail: detail} }
@@ -57,12 +59,14 @@ func fail(name, detail, fix string) Check {
 // Run runs every check.
 func Run(ctx context.Context, o Options) Report {
 	var checks []Check
-	info, err := control.Client{Path: o.Control}.Info(ctx)
+	client := control.Client{Path: o.Control}
+	info, err := client.Info(ctx)
 	if err != nil {
 		checks = append(checks, fail("daemon", err.Error(), "start it: sudo iaxcrypt up (or systemctl start iaxcrypt / launchctl kickstart system/org.iaxcrypt.iaxcrypt); pass --control if it uses another socket"))
 	} else {
 		checks = append(checks, pass("daemon", fmt.Sprintf("answers on %s: tun %s, application port %d, listen %s, policy %s, peers %v", o.Control, info.TUN, info.AppPort, info.Listen, info.Policy, info.Peers)))
 		checks = append(checks, systemChecks(info)...)
+		checks = append(checks, probeChecks(ctx, client, info, probeFix)...)
 		o.StateDir = info.StateDir
 	}
 	checks = append(checks, keyCheck(o.StateDir))

@@ -88,9 +88,12 @@ func systemChecks(in control.Info) []Check {
 	case err != nil:
 		out = append(out, fail("daemon's socket", err.Error(), "connect to a network"))
 	case in.Interface != def:
-		out = append(out, fail("daemon's socket", fmt.Sprintf("pinned to %s but the default route now uses %s: its datagrams cannot leave", in.Interface, def), "restart the daemon, or pass --interface "+def))
+		out = append(out, fail("daemon's socket", fmt.Sprintf("pinned to %s but the default route now uses %s: its datagrams cannot leave (the daemon follows the default route unless started with --interface; its log says why it did not)", in.Interface, def), "restart the daemon, or pass --interface "+def))
 	default:
 		out = append(out, pass("daemon's socket", "pinned to "+def+", the default route's interface"))
 	}
 	return out
 }
+
+// probeFix is what to do when a probe does not arrive at the daemon.
+const probeFix = "restart the daemon (sudo launchctl kickstart -k system/org.iaxcrypt.iaxcrypt); check that pf is enabled (`sudo pfctl -s info`) and the anchor loaded (`sudo pfctl -a com.apple/iaxcrypt -s rules`)"

@@ -162,3 +162,6 @@ func ipv6Enabled() bool {
 	_, err := netlink.RuleList(netlink.FAMILY_V6)
 	return err == nil
 }
+
+// probeFix is what to do when a probe does not arrive at the daemon.
+const probeFix = "restart the daemon (sudo systemctl restart iaxcrypt); compare `ip rule` and `ip route show table 17769` with the README"

@@ -15,8 +15,10 @@ func RequireRoot() error {
 }
 
 // DropPrivileges does nothing on macOS, which has no capabilities to
-// reduce, and returns nil. The daemon keeps root, which it needs to remove
-// its host routes at exit.
+// reduce, and returns nil: the daemon keeps root. pf's ioctls check the
+// caller's credential each time, so at least a root part must stay to
+// reload and remove the anchor; docs/macos-privileges.md has the XNU
+// evidence and the privilege-split design that is not built yet.
 func DropPrivileges() error { return nil }
 
 // DropPrivilegesKeepSetID is DropPrivileges: root keeps every right.

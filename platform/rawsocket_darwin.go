@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
+	"sync/atomic"
 
 	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
@@ -29,12 +31,15 @@ import (
 // This code builds and is vetted on Linux; it has not been run on a Mac.
 // SendIP is not safe for concurrent use.
 type RawSocket struct {
-	ifindex int
+	ifindex atomic.Int32 // Repin changes it from another goroutine
 	fd4     int
-	fd6     [256]int // by protocol; 0 means not opened yet
-	closed  bool
-	sa4     unix.SockaddrInet4
-	sa6     unix.SockaddrInet6
+	// mu guards the opening of fd6 slots against Repin, which walks
+	// them; SendIP reads its own writes without it.
+	mu     sync.Mutex
+	fd6    [256]int // by protocol; 0 means not opened yet
+	closed bool
+	sa4    unix.SockaddrInet4
+	sa6    unix.SockaddrInet6
 }
 
 // OpenRawSocket opens the IPv4 pass-through socket pinned to
@@ -51,7 +56,8 @@ func OpenRawSocket(opts SocketOptions) (*RawSocket, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open raw socket for pass-through: interface %q: %w", name, err)
 	}
-	r := &RawSocket{ifindex: ifc.Index}
+	r := &RawSocket{}
+	r.ifindex.Store(int32(ifc.Index))
 	fd, err := r.open(unix.AF_INET, unix.IPPROTO_RAW)
 	if err != nil {
 		return nil, fmt.Errorf("open raw IPv4 socket for pass-through: %w", err)
@@ -80,11 +86,9 @@ func (r *RawSocket) open(family, proto int) (int, error) {
 		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_HDRINCL, 1); err != nil {
 			return fail("set IP_HDRINCL", err)
 		}
-		if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BOUND_IF, r.ifindex); err != nil {
-			return fail("set IP_BOUND_IF", err)
-		}
-	} else if err := unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_BOUND_IF, r.ifindex); err != nil {
-		return fail("set IPV6_BOUND_IF", err)
+	}
+	if err := pinFD(fd, family == unix.AF_INET6, int(r.ifindex.Load())); err != nil {
+		return fail("set IP_BOUND_IF/IPV6_BOUND_IF", err)
 	}
 	// The socket is for sending; a raw socket of a real protocol (ICMPv6)
 	// would otherwise queue copies of what arrives. Best effort.
@@ -129,18 +133,46 @@ func (r *RawSocket) send6(pkt []byte) error {
 		return fmt.Errorf("raw send: IPv6 packet malformed or with extension headers, which macOS cannot pass through")
 	}
 	if r.fd6[proto] == 0 {
+		r.mu.Lock()
 		fd, err := r.open(unix.AF_INET6, int(proto))
+		if err == nil {
+			r.fd6[proto] = fd + 1
+		}
+		r.mu.Unlock()
 		if err != nil {
 			return fmt.Errorf("open raw IPv6 socket for protocol %d: %w", proto, err)
 		}
-		r.fd6[proto] = fd + 1
 	}
 	src := netip.AddrFrom16([16]byte(pkt[8:24]))
 	copy(r.sa6.Addr[:], pkt[24:40])
 	tclass := int(pkt[0]&0x0f)<<4 | int(pkt[1]>>4)
-	cm := ipv6.ControlMessage{TrafficClass: tclass, HopLimit: int(pkt[7]), Src: src.AsSlice(), IfIndex: r.ifindex}
+	cm := ipv6.ControlMessage{TrafficClass: tclass, HopLimit: int(pkt[7]), Src: src.AsSlice(), IfIndex: int(r.ifindex.Load())}
 	if _, err := unix.SendmsgN(r.fd6[proto]-1, payload, cm.Marshal(), &r.sa6, 0); err != nil {
 		return fmt.Errorf("raw send: %w", err)
+	}
+	return nil
+}
+
+// Repin moves the sockets to interface name (the default route moved);
+// safe to call while another goroutine sends. Sockets opened later get
+// the new interface too.
+func (r *RawSocket) Repin(name string) error {
+	ifc, err := net.InterfaceByName(name)
+	if err != nil {
+		return fmt.Errorf("move pass-through raw socket to interface %q: %w", name, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ifindex.Store(int32(ifc.Index))
+	if err := pinFD(r.fd4, false, ifc.Index); err != nil {
+		return fmt.Errorf("move pass-through raw socket to %s: %w", name, err)
+	}
+	for _, fd := range r.fd6 {
+		if fd != 0 {
+			if err := pinFD(fd-1, true, ifc.Index); err != nil {
+				return fmt.Errorf("move pass-through raw IPv6 socket to %s: %w", name, err)
+			}
+		}
 	}
 	return nil
 }

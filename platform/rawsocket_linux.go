@@ -174,3 +174,7 @@ func (r *RawSocket) Close() error {
 	}
 	return nil
 }
+
+// Repin reports ErrUnsupported: on Linux the raw socket carries the
+// daemon's fwmark and follows the routing table, whatever the interface.
+func (r *RawSocket) Repin(name string) error { return ErrUnsupported }

@@ -21,3 +21,6 @@ func (r *RawSocket) SendIP(pkt []byte) error { return ErrUnsupported }
 
 // Close does nothing.
 func (r *RawSocket) Close() error { return nil }
+
+// Repin reports ErrUnsupported.
+func (r *RawSocket) Repin(name string) error { return ErrUnsupported }

@@ -44,3 +44,33 @@ func socketControl(opts SocketOptions) (func(network, address string, c syscall.
 		return nil
 	}, nil
 }
+
+// PinToInterface moves an open socket of the daemon to interface name
+// (IP_BOUND_IF, or IPV6_BOUND_IF for "udp6"/"udp"): XNU lets a bound
+// socket change its bound interface, so the daemon follows a new default
+// route without closing its sockets.
+func PinToInterface(c *net.UDPConn, network, name string) error {
+	ifc, err := net.InterfaceByName(name)
+	if err != nil {
+		return fmt.Errorf("pin socket to interface %q: %w", name, err)
+	}
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("pin socket to interface %s: %w", name, err)
+	}
+	var serr error
+	if err := rc.Control(func(fd uintptr) { serr = pinFD(int(fd), network != "udp4", ifc.Index) }); err != nil {
+		return fmt.Errorf("pin socket to interface %s: %w", name, err)
+	}
+	if serr != nil {
+		return fmt.Errorf("pin socket to interface %s: %w", name, serr)
+	}
+	return nil
+}
+
+func pinFD(fd int, v6 bool, index int) error {
+	if v6 {
+		return unix.SetsockoptInt(fd, unix.IPPROTO_IPV6, unix.IPV6_BOUND_IF, index)
+	}
+	return unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_BOUND_IF, index)
+}

@@ -48,3 +48,24 @@ func TestRtMsgMatchesXNetRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultRouteMsgMatchesXNetRoute: the default-route messages the
+// follower's tests are built from are what x/net marshals, and
+// mayMoveDefault takes x/net's own bytes for one.
+func TestDefaultRouteMsgMatchesXNetRoute(t *testing.T) {
+	for _, typ := range []int{rtmAdd, rtmDelete, rtmChange} {
+		ours := defaultRouteMsgBytes(t, typ, "0.0.0.0", "192.168.1.1", nil)
+		m := &xroute.RouteMessage{Version: unix.RTM_VERSION, Type: typ, Flags: unix.RTF_UP | unix.RTF_GATEWAY | unix.RTF_STATIC, Index: 4, Seq: 9,
+			Addrs: []xroute.Addr{unix.RTAX_DST: &xroute.Inet4Addr{}, unix.RTAX_GATEWAY: &xroute.Inet4Addr{IP: [4]byte{192, 168, 1, 1}}}}
+		theirs, err := m.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(theirs) < len(ours) || !bytes.Equal(theirs[2:len(ours)], ours[2:]) {
+			t.Errorf("type %d:\n ours %x\n x/net %x", typ, ours, theirs)
+		}
+		if !mayMoveDefault(theirs) {
+			t.Errorf("type %d: x/net's default-route message not taken for one", typ)
+		}
+	}
+}
