@@ -49,10 +49,14 @@ func runDoctor(fs *pflag.FlagSet, asJSON bool, path, dir string, stdout, stderr 
 		enc.SetIndent("", "  ")
 		enc.Encode(rep)
 	} else {
+		width := 0
 		for _, c := range rep.Checks {
-			fmt.Fprintf(stdout, "%-4s  %-24s %s\n", strings.ToUpper(c.Status), c.Name, c.Detail)
+			width = max(width, len(c.Name))
+		}
+		for _, c := range rep.Checks {
+			fmt.Fprintf(stdout, "%-4s  %-*s %s\n", strings.ToUpper(c.Status), width, c.Name, c.Detail)
 			if c.Fix != "" {
-				fmt.Fprintf(stdout, "      %-24s fix: %s\n", "", c.Fix)
+				fmt.Fprintf(stdout, "      %-*s fix: %s\n", width, "", c.Fix)
 			}
 		}
 		if rep.OK {

@@ -115,7 +115,7 @@ func upFlags() (*pflag.FlagSet, *upFlagValues) {
 	takesDir(fs, "state-dir")
 	fs.StringVar(&o.control, "control", control.DefaultPath, "path of the control socket")
 	takesFile(fs, "control")
-	fs.StringVar(&o.iface, "interface", "", "macOS: the real interface the daemon's sockets are pinned to (default: the default route's, e.g. en0)")
+	fs.StringVar(&o.iface, "interface", "", "macOS: the real interface the daemon's sockets are pinned to (default: the default route's, e.g. en0, followed when it changes)")
 	fs.StringVar(&v.level, "log-level", "info", "debug, info, warn or error")
 	oneOf(fs, "log-level", logLevels...)
 	fs.StringVar(&o.configFile, "config", "", "TOML file: a key per flag, and [[peer]] sections (flags override it; reloaded on SIGHUP)")
