@@ -33,6 +33,7 @@ type Info struct {
 	FwMark    uint32   `json:"fwmark,omitempty"`    // Linux
 	Interface string   `json:"interface,omitempty"` // macOS: the sockets' real interface
 	PfAnchor  string   `json:"pf_anchor,omitempty"` // macOS
+	Config    string   `json:"config,omitempty"`    // the --config file, if any
 }
 
 // Request is one line a client sends.

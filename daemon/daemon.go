@@ -260,7 +260,7 @@ func Run(ctx context.Context, o Config, log *slog.Logger) (err error) {
 	}
 
 	info := control.Info{TUN: tunName, AppPort: o.AppPort, Listen: o.Listen, StateDir: o.StateDir, Policy: o.Policy.String(),
-		Table: route.DefaultTable, Priority: route.DefaultPriority, FwMark: route.DefaultFwMark, Interface: rcfg.Egress}
+		Table: route.DefaultTable, Priority: route.DefaultPriority, FwMark: route.DefaultFwMark, Interface: rcfg.Egress, Config: o.ConfigFile}
 	if runtime.GOOS == "darwin" {
 		info.PfAnchor = route.DefaultPfAnchor
 	}

@@ -9,13 +9,16 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"syscall"
 
+	"github.com/iaxcrypt/iaxcrypt/config"
 	"github.com/iaxcrypt/iaxcrypt/control"
 	"github.com/iaxcrypt/iaxcrypt/keystore"
+	"github.com/iaxcrypt/iaxcrypt/knownpeers"
 )
 
 // Status of one check.
@@ -61,16 +64,17 @@ func Run(ctx context.Context, o Options) Report {
 	var checks []Check
 	client := control.Client{Path: o.Control}
 	info, err := client.Info(ctx)
+	var configFile string
 	if err != nil {
 		checks = append(checks, fail("daemon", err.Error(), "start it: sudo iaxcrypt up (or systemctl start iaxcrypt / launchctl kickstart system/org.iaxcrypt.iaxcrypt); pass --control if it uses another socket"))
 	} else {
 		checks = append(checks, pass("daemon", fmt.Sprintf("answers on %s: tun %s, application port %d, listen %s, policy %s, peers %v", o.Control, info.TUN, info.AppPort, info.Listen, info.Policy, info.Peers)))
 		checks = append(checks, systemChecks(info)...)
 		checks = append(checks, probeChecks(ctx, client, info, probeFix)...)
-		o.StateDir = info.StateDir
+		o.StateDir, configFile = info.StateDir, info.Config
 	}
 	checks = append(checks, keyCheck(o.StateDir))
-	checks = append(checks, knownFilesCheck(o.StateDir)...)
+	checks = append(checks, knownFilesCheck(o.StateDir, configFile, err == nil)...)
 	r := Report{OK: true, Checks: checks}
 	for _, c := range checks {
 		if c.Status == Fail {
@@ -111,18 +115,50 @@ func keyCheck(dir string) Check {
 	return pass(name, file+" is root's alone and holds a valid key")
 }
 
-// knownFilesCheck reports the known-peers and config files this version
-// knows of. None has a parser yet (issue 8 adds them); a present file is
-// reported, not judged.
-func knownFilesCheck(dir string) []Check {
-	var out []Check
-	for _, f := range []string{"known_peers", "iaxcrypt.toml"} {
-		p := filepath.Join(dir, f)
-		if _, err := os.Stat(p); err == nil {
-			out = append(out, Check{Name: f, Status: Skip, Detail: p + " exists; this version of iaxcrypt does not read it, so it was not checked"})
+// knownFilesCheck reads the known-peers file in dir and the daemon's
+// --config file (configFile, "" if it was started without one, unknown
+// if the daemon does not answer) with the parsers the daemon uses, and
+// reports what would stop it or what it would skip.
+func knownFilesCheck(dir, configFile string, daemonUp bool) []Check {
+	out := []Check{knownPeersCheck(dir)}
+	const name = "config file"
+	switch {
+	case configFile != "":
+		if _, err := config.Load(configFile); err != nil {
+			out = append(out, fail(name, err.Error(), "fix it (iaxcrypt config check "+configFile+" lists every mistake), then sudo systemctl reload iaxcrypt (or send the daemon SIGHUP)"))
 		} else {
-			out = append(out, Check{Name: f, Status: Skip, Detail: p + " does not exist"})
+			out = append(out, pass(name, configFile+" parses"))
 		}
+	case daemonUp:
+		out = append(out, Check{Name: name, Status: Skip, Detail: "the daemon runs without --config"})
+	default:
+		out = append(out, Check{Name: name, Status: Skip, Detail: "unknown while the daemon does not answer (iaxcrypt config check FILE checks one)"})
 	}
 	return out
+}
+
+// knownPeersCheck loads the known-peers file read-only (no lock, nothing
+// written): a file others can read is refused by the daemon, and a line
+// that does not parse is skipped by it.
+func knownPeersCheck(dir string) Check {
+	const name = "known peers"
+	path := knownpeers.Path(dir)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return Check{Name: name, Status: Skip, Detail: path + " does not exist yet (written when the first peer is remembered)"}
+	}
+	st, lineErrs, err := knownpeers.Open(path, knownpeers.Options{Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		var pe *knownpeers.PermissionError
+		if errors.As(err, &pe) {
+			return fail(name, err.Error(), "sudo chmod 600 "+path)
+		}
+		return fail(name, err.Error(), "run doctor as root (sudo) so it can read "+path)
+	}
+	n := st.Len()
+	st.Close() // nothing changed: nothing is written
+	if len(lineErrs) > 0 {
+		detail := fmt.Sprintf("%d line(s) do not parse and are ignored by the daemon; the first: %v", len(lineErrs), lineErrs[0])
+		return fail(name, detail, "edit "+path+" (one peer a line, as iaxcrypt peers list shows them) or remove the line with iaxcrypt peers forget")
+	}
+	return pass(name, fmt.Sprintf("%s: %d peer(s) remembered", path, n))
 }
