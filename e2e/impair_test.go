@@ -310,6 +310,12 @@ func TestSoak(t *testing.T) {
 				if c.State == "encrypted" {
 					s.Calls[i]++
 				}
+				// A call being set up as the sample is taken (the held
+				// calls are replaced as they end) is still negotiating;
+				// the end of the run checks that every call got its keys.
+				if c.State == "negotiating" && c.Warning == "" {
+					continue
+				}
 				if c.Cipher == "" || c.Warning != "" || (c.State != "encrypted" && c.State != "ended") {
 					t.Errorf("daemon %c at %v: call %+v not encrypted throughout", 'A'+i, at, c)
 				}
