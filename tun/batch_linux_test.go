@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+	wgtun "golang.zx2c4.com/wireguard/tun"
 
 	"github.com/iaxcrypt/iaxcrypt/platform/nstest"
 )
@@ -144,14 +145,7 @@ func TestKernelBatchRead(t *testing.T) {
 	if out, err := exec.Command("sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=1").CombinedOutput(); err != nil {
 		t.Fatalf("sysctl: %v: %s", err, out)
 	}
-	dev, err := Create("iaxtb", 1400)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
-	if out, err := exec.Command("ip", "route", "add", "10.98.0.0/24", "dev", "iaxtb").CombinedOutput(); err != nil {
-		t.Fatalf("ip route: %v: %s", err, out)
-	}
+	dev := routedTUN(t, "iaxtb", 1400)
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(nstest.Addr4)})
 	if err != nil {
 		t.Fatal(err)
@@ -214,14 +208,7 @@ func TestKernelBatchReadSplitsGSO(t *testing.T) {
 	if !nstest.Run(t) {
 		return
 	}
-	dev, err := Create("iaxtg", 1400)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
-	if out, err := exec.Command("ip", "route", "add", "10.98.0.0/24", "dev", "iaxtg").CombinedOutput(); err != nil {
-		t.Fatalf("ip route: %v: %s", err, out)
-	}
+	dev := routedTUN(t, "iaxtg", 1400)
 	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.ParseIP(nstest.Addr4)})
 	if err != nil {
 		t.Fatal(err)
@@ -270,14 +257,7 @@ func TestKernelBatchReadTCPSegmented(t *testing.T) {
 		return
 	}
 	const mtu = 1400
-	dev, err := Create("iaxtt", mtu)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer dev.Close()
-	if out, err := exec.Command("ip", "route", "add", "10.98.0.0/24", "dev", "iaxtt").CombinedOutput(); err != nil {
-		t.Fatalf("ip route: %v: %s", err, out)
-	}
+	dev := routedTUN(t, "iaxtt", mtu)
 	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -324,6 +304,21 @@ func TestKernelBatchReadTCPSegmented(t *testing.T) {
 	if segs < 3 {
 		t.Fatalf("%d TCP segments (%d bytes) read from the TUN, want at least 3", segs, bytesIn)
 	}
+}
+
+// routedTUN creates the TUN name in the test's namespace, with
+// 10.98.0.0/24 routed into it; it is closed when the test ends.
+func routedTUN(t *testing.T, name string, mtu int) wgtun.Device {
+	t.Helper()
+	dev, err := Create(name, mtu)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dev.Close() })
+	if out, err := exec.Command("ip", "route", "add", "10.98.0.0/24", "dev", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip route: %v: %s", err, out)
+	}
+	return dev
 }
 
 // readWithin is dev.Read that gives up (0 packets) after d.
