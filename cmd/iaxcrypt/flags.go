@@ -122,7 +122,7 @@ func upFlags() (*pflag.FlagSet, *upFlagValues) {
 	takesFile(fs, "config")
 	fs.BoolVar(&o.notify, "notify", false, "show a desktop notification with the SAS of each encrypted call")
 	fs.BoolVar(&o.sasAudio, "sas-audio", false, "play the SAS as DTMF to the local application at the start of each encrypted G.711 call")
-	fs.StringVar(&o.debug, "debug-addr", "", "serve Go profiles (pprof) on this address, unix:/PATH or 127.0.0.1:PORT (off by default)")
+	fs.StringVar(&o.debug, "debug-addr", "", "serve Go profiles (/debug/pprof/), the goroutine count (/debug/goroutines) and the live heap (/debug/heap) on this address, unix:/PATH or 127.0.0.1:PORT (off by default)")
 	fs.StringVar(&o.logFormat, "log-format", "text", "text (key=value) or json (one object a line)")
 	oneOf(fs, "log-format", logFormats...)
 	fs.StringVar(&o.metrics, "metrics", "", "serve Prometheus metrics at /metrics on this HOST:PORT, e.g. 127.0.0.1:9469 (off by default)")
