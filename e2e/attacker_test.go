@@ -898,7 +898,7 @@ func startAppCapture(t *testing.T, h *netns.Host) *capture {
 	c := &capture{path: filepath.Join(dir, "iax0.pcap")}
 	c.proc = h.Start("tshark-iax0", "tshark", "-i", "iax0", "-f", "udp", "-F", "pcap", "-w", c.path)
 	t.Cleanup(func() { c.proc.Stop() })
-	c.proc.WaitOutput(t, 20*time.Second, "Capturing on")
+	c.proc.WaitOutput(t, 20*time.Second, "Capture started") // dumpcap has the interface open; "Capturing on" comes before
 	return c
 }
 

@@ -178,7 +178,7 @@ func startCaptureOn(t *testing.T, h *netns.Host, iface string) *capture {
 	c := &capture{path: filepath.Join(dir, "veth.pcap")}
 	c.proc = h.Start("tshark", "tshark", "-i", iface, "-f", "udp", "-F", "pcap", "-w", c.path)
 	t.Cleanup(func() { c.proc.Stop() })
-	c.proc.WaitOutput(t, 20*time.Second, "Capturing on")
+	c.proc.WaitOutput(t, 20*time.Second, "Capture started") // dumpcap has the interface open; "Capturing on" comes before
 	return c
 }
 
