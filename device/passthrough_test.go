@@ -262,14 +262,7 @@ func BenchmarkClassifyTUN(b *testing.B) {
 // the engine nor the network nor pass-through.
 func TestDeviceProbesGoNowhere(t *testing.T) {
 	raw := &fakeRaw{}
-	mn := &memNet{}
-	tn := newChanTUN(4)
-	d, err := New(Config{TUN: tn, Conn: mn.listen(sockA), Engine: &fakeEngine{}, AppPort: appPort, Raw: raw, ExpireInterval: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Close() })
-	peer := mn.listen(sockB)
+	tn, d, peer := passSide(t, raw)
 	fromApp, toPeer := probe.Nonce{1}, probe.Nonce{2}
 	srcApp, dst := netip.AddrPortFrom(appA, appPort), netip.AddrPortFrom(netip.MustParseAddr("192.0.2.1"), probe.DiscardPort)
 	srcOther, dstPeer := netip.MustParseAddrPort("[2001:db8::1]:40000"), netip.MustParseAddrPort("[2001:db8::2]:9")
